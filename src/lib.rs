@@ -1,0 +1,293 @@
+//! The bundle: this repository's actors compiled to Wasm (by `build.rs`), and
+//! builtin-actors style bundles made from them or loaded from a CAR file.
+//!
+//! A bundle is a manifest (`[1, data]`, where `data` lists `(name, code CID)`
+//! in the canonical builtin-actors order, so the FVM numbers the types the
+//! same way the real network does) plus the code blocks it names. The devnet
+//! bundle uses the stand-ins in `builtins/` and our payment channel; a real
+//! builtin-actors release CAR can be loaded instead, with our payment channel
+//! swapped in for theirs or not.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use cid::Cid;
+use fvm_ipld_blockstore::{Block, Blockstore, MemoryBlockstore};
+use fvm_ipld_car::{CarHeader, CarWriter};
+use fvm_ipld_encoding::{CborStore, DAG_CBOR};
+use fvm_shared::IPLD_RAW;
+use multihash_codetable::Code;
+
+/// The Wasm binaries built by `build.rs`.
+pub mod wasm {
+    include!(concat!(env!("OUT_DIR"), "/wasm_binaries.rs"));
+}
+
+/// The environment variable naming a builtin-actors bundle CAR to use instead
+/// of the devnet stand-ins.
+pub const BUNDLE_ENV: &str = "PAYCH_BUILTIN_BUNDLE";
+
+/// Manifest entry names in canonical order; entry `i` has actor type `i + 1`.
+pub const MANIFEST_NAMES: [&str; 16] = [
+    "system",
+    "init",
+    "cron",
+    "account",
+    "storagepower",
+    "storageminer",
+    "storagemarket",
+    "paymentchannel",
+    "multisig",
+    "reward",
+    "verifiedregistry",
+    "datacap",
+    "placeholder",
+    "evm",
+    "eam",
+    "ethaccount",
+];
+
+pub const PAYMENT_CHANNEL: &str = "paymentchannel";
+
+/// A manifest and the blocks it needs.
+#[derive(Clone)]
+pub struct Bundle {
+    manifest: Cid,
+    entries: Vec<(String, Cid)>,
+    blocks: BTreeMap<Cid, Vec<u8>>,
+    origin: String,
+}
+
+impl Bundle {
+    /// The devnet bundle: our payment channel, the account and init
+    /// stand-ins, and the inert stand-in (given a distinct CID per slot) for
+    /// everything else.
+    pub fn devnet() -> Self {
+        let mut bundle = Bundle {
+            manifest: Cid::default(),
+            entries: Vec::new(),
+            blocks: BTreeMap::new(),
+            origin: "devnet stand-ins".into(),
+        };
+        for name in MANIFEST_NAMES {
+            let code = match name {
+                "init" => wasm::DEVNET_INIT.to_vec(),
+                "account" => wasm::DEVNET_ACCOUNT.to_vec(),
+                PAYMENT_CHANNEL => wasm::PAYCH_ACTOR.to_vec(),
+                slot => with_custom_section(wasm::DEVNET_INERT, "devnet-builtin", slot.as_bytes()),
+            };
+            let cid = bundle.add_code(code);
+            bundle.entries.push((name.to_string(), cid));
+        }
+        bundle.seal();
+        bundle
+    }
+
+    /// Reads a builtin-actors bundle CAR (one root: the manifest), checking
+    /// every block against its CID.
+    pub fn from_car(bytes: &[u8], origin: impl Into<String>) -> anyhow::Result<Self> {
+        let store = MemoryBlockstore::default();
+        let roots = fvm_ipld_car::load_car(&store, bytes).context("not a valid CAR file")?;
+        let [manifest] = roots[..] else {
+            bail!("a bundle CAR has exactly one root (the manifest), found {}", roots.len());
+        };
+        let (version, data): (u32, Cid) =
+            store.get_cbor(&manifest)?.ok_or_else(|| anyhow!("manifest block {manifest} missing"))?;
+        if version != 1 {
+            bail!("unsupported manifest version {version}");
+        }
+        let entries: Vec<(String, Cid)> =
+            store.get_cbor(&data)?.ok_or_else(|| anyhow!("manifest data block {data} missing"))?;
+        let mut blocks = BTreeMap::new();
+        for (name, code) in &entries {
+            let wasm = store
+                .get(code)?
+                .ok_or_else(|| anyhow!("the bundle has no code for {name} ({code})"))?;
+            blocks.insert(*code, wasm);
+        }
+        let mut bundle = Bundle { manifest, entries, blocks, origin: origin.into() };
+        bundle.seal();
+        if bundle.manifest != manifest {
+            bail!("manifest {manifest} does not re-encode identically");
+        }
+        Ok(bundle)
+    }
+
+    /// Reads a bundle CAR from a file.
+    pub fn from_car_file(path: &Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read bundle {}", path.display()))?;
+        Self::from_car(&bytes, path.display().to_string())
+            .with_context(|| format!("cannot load bundle {}", path.display()))
+    }
+
+    /// The bundle named by `PAYCH_BUILTIN_BUNDLE`, or `None` when it is unset.
+    pub fn from_env() -> anyhow::Result<Option<Self>> {
+        match std::env::var_os(BUNDLE_ENV) {
+            Some(path) if !path.is_empty() => Self::from_car_file(Path::new(&path)).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// This bundle with `name`'s code replaced by `wasm`.
+    pub fn with_code(mut self, name: &str, wasm: &[u8]) -> anyhow::Result<Self> {
+        let cid = self.add_code(wasm.to_vec());
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| anyhow!("the bundle has no {name} entry"))?;
+        entry.1 = cid;
+        self.origin = format!("{} with our {name}", self.origin);
+        self.seal();
+        Ok(self)
+    }
+
+    /// This bundle with our payment channel in place of its own.
+    pub fn with_our_payment_channel(self) -> anyhow::Result<Self> {
+        self.with_code(PAYMENT_CHANNEL, wasm::PAYCH_ACTOR)
+    }
+
+    /// The manifest CID (what the FVM's `NetworkConfig::override_actors` takes).
+    pub fn manifest(&self) -> Cid {
+        self.manifest
+    }
+
+    /// Where the bundle came from, for reports.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn entries(&self) -> &[(String, Cid)] {
+        &self.entries
+    }
+
+    pub fn code(&self, name: &str) -> Option<Cid> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, c)| *c)
+    }
+
+    /// The Wasm bytes of `name`'s code.
+    pub fn wasm(&self, name: &str) -> Option<&[u8]> {
+        self.code(name).and_then(|c| self.blocks.get(&c)).map(Vec::as_slice)
+    }
+
+    /// Puts the manifest and every code block into `store`; returns the
+    /// manifest CID.
+    pub fn load_into(&self, store: &impl Blockstore) -> anyhow::Result<Cid> {
+        for (cid, data) in &self.blocks {
+            store.put_keyed(cid, data)?;
+        }
+        Ok(self.manifest)
+    }
+
+    /// Writes the bundle as a CAR v1 file whose single root is the manifest,
+    /// the format of builtin-actors releases.
+    pub fn write_car(&self, out: impl Write) -> anyhow::Result<()> {
+        let mut car = CarWriter::new(CarHeader::new(vec![self.manifest], 1), out)?;
+        for (cid, data) in &self.blocks {
+            car.write(fvm_ipld_car::Block { cid: *cid, data: data.clone() })?;
+        }
+        car.flush()?;
+        Ok(())
+    }
+
+    fn add_code(&mut self, wasm: Vec<u8>) -> Cid {
+        let cid = Block::new(IPLD_RAW, &wasm).cid(Code::Blake2b256);
+        self.blocks.insert(cid, wasm);
+        cid
+    }
+
+    /// Recomputes the manifest blocks from `entries` and drops code blocks no
+    /// entry names any more.
+    fn seal(&mut self) {
+        let named: Vec<Cid> = self.entries.iter().map(|(_, c)| *c).collect();
+        self.blocks.retain(|cid, _| cid.codec() == IPLD_RAW && named.contains(cid));
+        let data = encode_block(&self.entries);
+        let manifest = encode_block(&(1u32, data.0));
+        self.blocks.insert(data.0, data.1);
+        self.manifest = manifest.0;
+        self.blocks.insert(manifest.0, manifest.1);
+    }
+}
+
+fn encode_block<T: serde::Serialize>(value: &T) -> (Cid, Vec<u8>) {
+    let bytes = fvm_ipld_encoding::to_vec(value).expect("manifest types always encode");
+    (Block::new(DAG_CBOR, &bytes).cid(Code::Blake2b256), bytes)
+}
+
+/// Appends a Wasm custom section (id 0): same code, different bytes, hence a
+/// different code CID.
+fn with_custom_section(wasm: &[u8], name: &str, payload: &[u8]) -> Vec<u8> {
+    let mut section = Vec::new();
+    leb128(&mut section, name.len() as u64);
+    section.extend_from_slice(name.as_bytes());
+    section.extend_from_slice(payload);
+    let mut out = wasm.to_vec();
+    out.push(0);
+    leb128(&mut out, section.len() as u64);
+    out.extend(section);
+    out
+}
+
+fn leb128(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devnet_bundle_has_every_canonical_entry_with_distinct_code() {
+        let bundle = Bundle::devnet();
+        let names: Vec<&str> = bundle.entries().iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, MANIFEST_NAMES);
+        let mut codes: Vec<Cid> = bundle.entries().iter().map(|(_, c)| *c).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), MANIFEST_NAMES.len(), "every slot needs its own code CID");
+        assert_eq!(bundle.wasm(PAYMENT_CHANNEL), Some(wasm::PAYCH_ACTOR));
+    }
+
+    #[test]
+    fn car_round_trip_preserves_manifest_and_code() {
+        let bundle = Bundle::devnet();
+        let mut car = Vec::new();
+        bundle.write_car(&mut car).unwrap();
+        let back = Bundle::from_car(&car, "round trip").unwrap();
+        assert_eq!(back.manifest(), bundle.manifest());
+        assert_eq!(back.entries(), bundle.entries());
+        assert_eq!(back.wasm("init"), Some(wasm::DEVNET_INIT));
+    }
+
+    #[test]
+    fn swapping_code_changes_only_that_entry() {
+        let bundle = Bundle::devnet();
+        let swapped = bundle.clone().with_code(PAYMENT_CHANNEL, wasm::TEST_PROBE).unwrap();
+        assert_ne!(swapped.manifest(), bundle.manifest());
+        for ((name, before), (_, after)) in bundle.entries().iter().zip(swapped.entries()) {
+            assert_eq!(before == after, name != PAYMENT_CHANNEL, "{name}");
+        }
+        assert_eq!(swapped.wasm(PAYMENT_CHANNEL), Some(wasm::TEST_PROBE));
+    }
+
+    #[test]
+    fn corrupt_car_is_rejected() {
+        let mut car = Vec::new();
+        Bundle::devnet().write_car(&mut car).unwrap();
+        let last = car.len() - 1;
+        car[last] ^= 0xff;
+        assert!(Bundle::from_car(&car, "corrupt").is_err());
+        assert!(Bundle::from_car(b"not a car", "garbage").is_err());
+    }
+}
