@@ -21,7 +21,10 @@ pub struct ActorError {
 impl ActorError {
     /// An error with exactly this code, even if it is a system code.
     pub fn unchecked(exit_code: ExitCode, msg: impl Into<String>) -> Self {
-        Self { exit_code, msg: msg.into() }
+        Self {
+            exit_code,
+            msg: msg.into(),
+        }
     }
 
     /// An error carrying a code that another actor exited with. System codes
@@ -36,7 +39,10 @@ impl ActorError {
             c if c.is_system_error() => ExitCode::USR_ASSERTION_FAILED,
             c => c,
         };
-        Self { exit_code, msg: msg.into() }
+        Self {
+            exit_code,
+            msg: msg.into(),
+        }
     }
 
     pub fn illegal_argument(msg: impl Into<String>) -> Self {
@@ -77,7 +83,10 @@ impl ActorError {
 
     /// Prefixes the message with `context`, keeping the exit code.
     pub fn wrap(self, context: impl fmt::Display) -> Self {
-        Self { exit_code: self.exit_code, msg: format!("{context}: {}", self.msg) }
+        Self {
+            exit_code: self.exit_code,
+            msg: format!("{context}: {}", self.msg),
+        }
     }
 
     /// The error for a send that the FVM refused before the callee ran (a
@@ -98,7 +107,12 @@ impl ActorError {
 
 impl fmt::Debug for ActorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ActorError(exit code {}: {})", self.exit_code.value(), self.msg)
+        write!(
+            f,
+            "ActorError(exit code {}: {})",
+            self.exit_code.value(),
+            self.msg
+        )
     }
 }
 

@@ -72,7 +72,11 @@ impl Runtime for FvmRuntime {
         value: TokenAmount,
         read_only: bool,
     ) -> Result<Response, ErrorNumber> {
-        let flags = if read_only { SendFlags::READ_ONLY } else { SendFlags::empty() };
+        let flags = if read_only {
+            SendFlags::READ_ONLY
+        } else {
+            SendFlags::empty()
+        };
         fvm_sdk::send::send(to, method, params, value, None, flags)
     }
 

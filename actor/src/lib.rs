@@ -74,7 +74,9 @@ pub fn dispatch<RT: Runtime>(
             expect_no_params(params)?;
             collect(rt)
         }
-        m => Err(ActorError::unhandled_message(format!("invalid method: {m}"))),
+        m => Err(ActorError::unhandled_message(format!(
+            "invalid method: {m}"
+        ))),
     }
 }
 
@@ -87,14 +89,20 @@ fn restrict_internal_api<RT: Runtime>(rt: &RT, method: MethodNum) -> Result<(), 
     let caller = rt.caller();
     match rt.actor_kind(caller) {
         ActorKind::Builtin(t) if t != ext::builtin::EVM => Ok(()),
-        ActorKind::Missing => Err(ActorError::forbidden(format!("no code for caller f0{caller}"))),
-        _ => Err(ActorError::forbidden(format!("caller f0{caller} is not a built-in actor"))),
+        ActorKind::Missing => Err(ActorError::forbidden(format!(
+            "no code for caller f0{caller}"
+        ))),
+        _ => Err(ActorError::forbidden(format!(
+            "caller f0{caller} is not a built-in actor"
+        ))),
     }
 }
 
 fn decode_params<T: DeserializeOwned>(params: Option<IpldBlock>) -> Result<T, ActorError> {
     let block = params.ok_or_else(|| ActorError::illegal_argument("method expects arguments"))?;
-    block.deserialize().exit_code(ExitCode::USR_SERIALIZATION, "failed to decode parameters")
+    block
+        .deserialize()
+        .exit_code(ExitCode::USR_SERIALIZATION, "failed to decode parameters")
 }
 
 fn expect_no_params(params: Option<IpldBlock>) -> Result<(), ActorError> {
@@ -109,15 +117,21 @@ fn expect_no_params(params: Option<IpldBlock>) -> Result<(), ActorError> {
 pub fn constructor<RT: Runtime>(rt: &mut RT, params: ConstructorParams) -> Result<(), ActorError> {
     match rt.actor_kind(rt.caller()) {
         ActorKind::Builtin(ext::builtin::INIT) => {}
-        _ => return Err(ActorError::forbidden("the constructor may only be called by init")),
+        _ => {
+            return Err(ActorError::forbidden(
+                "the constructor may only be called by init",
+            ));
+        }
     }
     let to = resolve_party(rt, &params.to)?;
     let from = resolve_party(rt, &params.from)?;
 
-    let empty_lanes =
-        Amt::<LaneState, _>::new_with_bit_width(rt.store(), LANE_STATES_AMT_BITWIDTH)
-            .flush()
-            .exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to create empty lane AMT")?;
+    let empty_lanes = Amt::<LaneState, _>::new_with_bit_width(rt.store(), LANE_STATES_AMT_BITWIDTH)
+        .flush()
+        .exit_code(
+            ExitCode::USR_ILLEGAL_STATE,
+            "failed to create empty lane AMT",
+        )?;
     let state = State::new(Address::new_id(from), Address::new_id(to), empty_lanes);
     save_state(rt, &state)
 }
@@ -133,8 +147,11 @@ fn resolve_party<RT: Runtime>(rt: &mut RT, addr: &Address) -> Result<ActorID, Ac
     if let Some(id) = rt.resolve_address(addr) {
         return existing(rt, id);
     }
-    send_checked(rt, addr, METHOD_SEND, None, TokenAmount::default(), false)
-        .map_err(|e| e.wrap(format_args!("failed to send zero balance to address {addr}")))?;
+    send_checked(rt, addr, METHOD_SEND, None, TokenAmount::default(), false).map_err(|e| {
+        e.wrap(format_args!(
+            "failed to send zero balance to address {addr}"
+        ))
+    })?;
     match rt.resolve_address(addr) {
         Some(id) => existing(rt, id),
         None => Err(ActorError::illegal_argument(format!(
@@ -154,7 +171,9 @@ pub fn update_channel_state<RT: Runtime>(
     let caller = rt.caller();
     let (from, to) = (party_id(&st.from)?, party_id(&st.to)?);
     if caller != from && caller != to {
-        return Err(ActorError::forbidden(format!("caller f0{caller} is not a channel party")));
+        return Err(ActorError::forbidden(format!(
+            "caller f0{caller} is not a channel party"
+        )));
     }
     let signer = if caller == from { to } else { from };
 
@@ -200,15 +219,27 @@ pub fn update_channel_state<RT: Runtime>(
         return Err(ActorError::illegal_argument("this voucher has expired"));
     }
     if sv.amount.is_negative() {
-        return Err(ActorError::illegal_argument("voucher amount must be non-negative"));
+        return Err(ActorError::illegal_argument(
+            "voucher amount must be non-negative",
+        ));
     }
     if !sv.secret_pre_image.is_empty() && rt.blake2b_256(&secret)[..] != sv.secret_pre_image[..] {
         return Err(ActorError::illegal_argument("incorrect secret"));
     }
     if let Some(extra) = &sv.extra {
-        let block = IpldBlock { codec: CBOR, data: extra.data.to_vec() };
-        send_checked(rt, &extra.actor, extra.method, Some(block), TokenAmount::default(), false)
-            .map_err(|e| e.wrap("spend voucher verification failed"))?;
+        let block = IpldBlock {
+            codec: CBOR,
+            data: extra.data.to_vec(),
+        };
+        send_checked(
+            rt,
+            &extra.actor,
+            extra.method,
+            Some(block),
+            TokenAmount::default(),
+            false,
+        )
+        .map_err(|e| e.wrap("spend voucher verification failed"))?;
     }
 
     let mut st = st;
@@ -225,9 +256,14 @@ fn authenticate<RT: Runtime>(
     signature: &[u8],
     message: alloc::vec::Vec<u8>,
 ) -> Result<(), ActorError> {
-    let params = ext::account::AuthenticateMessageParams { signature: signature.to_vec(), message };
-    let block = IpldBlock::serialize_cbor(&params)
-        .exit_code(ExitCode::USR_SERIALIZATION, "failed to serialize authentication params")?;
+    let params = ext::account::AuthenticateMessageParams {
+        signature: signature.to_vec(),
+        message,
+    };
+    let block = IpldBlock::serialize_cbor(&params).exit_code(
+        ExitCode::USR_SERIALIZATION,
+        "failed to serialize authentication params",
+    )?;
     let ret = send_checked(
         rt,
         &Address::new_id(signer),
@@ -240,11 +276,14 @@ fn authenticate<RT: Runtime>(
     let ret = ret.ok_or_else(|| {
         ActorError::assertion_failed("signer returned no value for AuthenticateMessage")
     })?;
-    let accepted: bool = ret
-        .deserialize()
-        .exit_code(ExitCode::USR_SERIALIZATION, "failed to decode AuthenticateMessage result")?;
+    let accepted: bool = ret.deserialize().exit_code(
+        ExitCode::USR_SERIALIZATION,
+        "failed to decode AuthenticateMessage result",
+    )?;
     if !accepted {
-        return Err(ActorError::illegal_argument("voucher signature authentication failed"));
+        return Err(ActorError::illegal_argument(
+            "voucher signature authentication failed",
+        ));
     }
     Ok(())
 }
@@ -281,7 +320,10 @@ fn redeem<BS: Blockstore>(
             ));
         }
         let mut other = find_lane(&lanes, merge.lane)?.ok_or_else(|| {
-            ActorError::illegal_argument(format!("voucher specifies invalid merge lane {}", merge.lane))
+            ActorError::illegal_argument(format!(
+                "voucher specifies invalid merge lane {}",
+                merge.lane
+            ))
         })?;
         if other.nonce >= merge.nonce {
             return Err(ActorError::illegal_argument(
@@ -301,10 +343,14 @@ fn redeem<BS: Blockstore>(
 
     let new_to_send = delta + &st.to_send;
     if new_to_send.is_negative() {
-        return Err(ActorError::illegal_argument("voucher would leave channel balance negative"));
+        return Err(ActorError::illegal_argument(
+            "voucher would leave channel balance negative",
+        ));
     }
     if &new_to_send > balance {
-        return Err(ActorError::illegal_argument("not enough funds in channel to cover voucher"));
+        return Err(ActorError::illegal_argument(
+            "not enough funds in channel to cover voucher",
+        ));
     }
     st.to_send = new_to_send;
 
@@ -317,9 +363,12 @@ fn redeem<BS: Blockstore>(
         }
     }
 
-    lanes.set(sv.lane, lane).exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to store lane")?;
-    st.lane_states =
-        lanes.flush().exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to save lanes")?;
+    lanes
+        .set(sv.lane, lane)
+        .exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to store lane")?;
+    st.lane_states = lanes
+        .flush()
+        .exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to save lanes")?;
     Ok(())
 }
 
@@ -328,7 +377,9 @@ fn find_lane<BS: Blockstore>(
     lane: u64,
 ) -> Result<Option<LaneState>, ActorError> {
     if lane > MAX_LANE {
-        return Err(ActorError::illegal_argument(format!("maximum lane ID is 2^63-1, got {lane}")));
+        return Err(ActorError::illegal_argument(format!(
+            "maximum lane ID is 2^63-1, got {lane}"
+        )));
     }
     lanes
         .get(lane)
@@ -343,7 +394,10 @@ pub fn settle<RT: Runtime>(rt: &mut RT) -> Result<(), ActorError> {
     if st.settling_at != 0 {
         return Err(ActorError::illegal_state("channel already settling"));
     }
-    st.settling_at = rt.curr_epoch().saturating_add(SETTLE_DELAY).max(st.min_settle_height);
+    st.settling_at = rt
+        .curr_epoch()
+        .saturating_add(SETTLE_DELAY)
+        .max(st.min_settle_height);
     save_state(rt, &st)
 }
 
@@ -353,7 +407,9 @@ pub fn collect<RT: Runtime>(rt: &mut RT) -> Result<(), ActorError> {
     let st = load_state(rt)?;
     require_party(rt, &st)?;
     if st.settling_at == 0 || rt.curr_epoch() < st.settling_at {
-        return Err(ActorError::forbidden("payment channel not settling or settled"));
+        return Err(ActorError::forbidden(
+            "payment channel not settling or settled",
+        ));
     }
     send_checked(rt, &st.to, METHOD_SEND, None, st.to_send.clone(), false)
         .map_err(|e| e.wrap("failed to send funds to `to`"))?;
@@ -368,13 +424,16 @@ fn require_party<RT: Runtime>(rt: &RT, st: &State) -> Result<(), ActorError> {
     if caller == party_id(&st.from)? || caller == party_id(&st.to)? {
         Ok(())
     } else {
-        Err(ActorError::forbidden(format!("caller f0{caller} is not a channel party")))
+        Err(ActorError::forbidden(format!(
+            "caller f0{caller} is not a channel party"
+        )))
     }
 }
 
 /// Parties are stored as ID addresses; anything else is corrupt state.
 fn party_id(addr: &Address) -> Result<ActorID, ActorError> {
-    addr.id().map_err(|_| ActorError::illegal_state(format!("party {addr} is not an ID address")))
+    addr.id()
+        .map_err(|_| ActorError::illegal_state(format!("party {addr} is not an ID address")))
 }
 
 /// Sends and turns every failure into an `ActorError`: a refused send by the
@@ -387,14 +446,18 @@ fn send_checked<RT: Runtime>(
     value: TokenAmount,
     read_only: bool,
 ) -> Result<Option<IpldBlock>, ActorError> {
-    let response =
-        rt.send(to, method, params, value, read_only).map_err(ActorError::from_send_error)?;
+    let response = rt
+        .send(to, method, params, value, read_only)
+        .map_err(ActorError::from_send_error)?;
     if response.exit_code.is_success() {
         Ok(response.return_data)
     } else {
         Err(ActorError::checked(
             response.exit_code,
-            format!("send to {to} method {method} aborted with code {}", response.exit_code),
+            format!(
+                "send to {to} method {method} aborted with code {}",
+                response.exit_code
+            ),
         ))
     }
 }

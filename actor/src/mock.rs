@@ -124,7 +124,10 @@ impl MockRuntime {
     /// The channel's current state. Panics if it has none (test helper).
     pub fn state(&self) -> State {
         let root = self.state_root.expect("the channel has no state");
-        self.store.get_cbor(&root).unwrap().expect("state block missing")
+        self.store
+            .get_cbor(&root)
+            .unwrap()
+            .expect("state block missing")
     }
 
     /// Panics unless every expected send was made.
@@ -179,7 +182,13 @@ impl Runtime for MockRuntime {
         value: TokenAmount,
         read_only: bool,
     ) -> Result<Response, ErrorNumber> {
-        let sent = Sent { to: *to, method, params, value, read_only };
+        let sent = Sent {
+            to: *to,
+            method,
+            params,
+            value,
+            read_only,
+        };
         let result = match self.expected_sends.pop_front() {
             Some(expected) => {
                 assert_eq!(sent, expected.sent, "unexpected send");
@@ -227,7 +236,9 @@ impl Runtime for MockRuntime {
 
     fn delete_actor(&mut self) -> Result<(), ActorError> {
         if !self.balance.is_zero() {
-            return Err(ActorError::illegal_state("cannot delete an actor with unspent funds"));
+            return Err(ActorError::illegal_state(
+                "cannot delete an actor with unspent funds",
+            ));
         }
         self.deleted = true;
         Ok(())
@@ -244,10 +255,19 @@ pub fn ok_response<T: serde::Serialize>(ret: Option<&T>) -> Result<Response, Err
 
 /// A response with a non-zero exit code and no return value.
 pub fn exit_response(code: ExitCode) -> Result<Response, ErrorNumber> {
-    Ok(Response { exit_code: code, return_data: None })
+    Ok(Response {
+        exit_code: code,
+        return_data: None,
+    })
 }
 
 /// A plain value transfer (what Collect sends).
 pub fn value_send(to: ActorID, value: TokenAmount) -> Sent {
-    Sent { to: Address::new_id(to), method: METHOD_SEND, params: None, value, read_only: false }
+    Sent {
+        to: Address::new_id(to),
+        method: METHOD_SEND,
+        params: None,
+        value,
+        read_only: false,
+    }
 }
