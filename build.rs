@@ -20,7 +20,13 @@ const ACTORS: &[(&str, &str, &str)] = &[
 ];
 
 /// Directories whose contents feed the Wasm build.
-const SOURCES: &[&str] = &["actor", "builtins", "test-actors", "Cargo.lock", "Cargo.toml"];
+const SOURCES: &[&str] = &[
+    "actor",
+    "builtins",
+    "test-actors",
+    "Cargo.lock",
+    "Cargo.toml",
+];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
@@ -57,7 +63,9 @@ fn main() {
         cmd.env_remove(var);
     }
 
-    let output = cmd.output().expect("failed to run the nested cargo build of the actors");
+    let output = cmd
+        .output()
+        .expect("failed to run the nested cargo build of the actors");
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         panic!(
@@ -73,7 +81,11 @@ fn main() {
     let mut generated = String::new();
     for (constant, package, stem) in ACTORS {
         let path = wasm_dir.join(format!("{stem}.wasm"));
-        assert!(exists(&path), "the nested build did not produce {}", path.display());
+        assert!(
+            exists(&path),
+            "the nested build did not produce {}",
+            path.display()
+        );
         writeln!(
             generated,
             "/// The Wasm code of the `{package}` crate.\npub const {constant}: &[u8] = include_bytes!({:?});",

@@ -91,15 +91,20 @@ impl Bundle {
         let store = MemoryBlockstore::default();
         let roots = fvm_ipld_car::load_car(&store, bytes).context("not a valid CAR file")?;
         let [manifest] = roots[..] else {
-            bail!("a bundle CAR has exactly one root (the manifest), found {}", roots.len());
+            bail!(
+                "a bundle CAR has exactly one root (the manifest), found {}",
+                roots.len()
+            );
         };
-        let (version, data): (u32, Cid) =
-            store.get_cbor(&manifest)?.ok_or_else(|| anyhow!("manifest block {manifest} missing"))?;
+        let (version, data): (u32, Cid) = store
+            .get_cbor(&manifest)?
+            .ok_or_else(|| anyhow!("manifest block {manifest} missing"))?;
         if version != 1 {
             bail!("unsupported manifest version {version}");
         }
-        let entries: Vec<(String, Cid)> =
-            store.get_cbor(&data)?.ok_or_else(|| anyhow!("manifest data block {data} missing"))?;
+        let entries: Vec<(String, Cid)> = store
+            .get_cbor(&data)?
+            .ok_or_else(|| anyhow!("manifest data block {data} missing"))?;
         let mut blocks = BTreeMap::new();
         for (name, code) in &entries {
             let wasm = store
@@ -107,7 +112,12 @@ impl Bundle {
                 .ok_or_else(|| anyhow!("the bundle has no code for {name} ({code})"))?;
             blocks.insert(*code, wasm);
         }
-        let mut bundle = Bundle { manifest, entries, blocks, origin: origin.into() };
+        let mut bundle = Bundle {
+            manifest,
+            entries,
+            blocks,
+            origin: origin.into(),
+        };
         bundle.seal();
         if bundle.manifest != manifest {
             bail!("manifest {manifest} does not re-encode identically");
@@ -165,12 +175,17 @@ impl Bundle {
     }
 
     pub fn code(&self, name: &str) -> Option<Cid> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, c)| *c)
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| *c)
     }
 
     /// The Wasm bytes of `name`'s code.
     pub fn wasm(&self, name: &str) -> Option<&[u8]> {
-        self.code(name).and_then(|c| self.blocks.get(&c)).map(Vec::as_slice)
+        self.code(name)
+            .and_then(|c| self.blocks.get(&c))
+            .map(Vec::as_slice)
     }
 
     /// Puts the manifest and every code block into `store`; returns the
@@ -187,7 +202,10 @@ impl Bundle {
     pub fn write_car(&self, out: impl Write) -> anyhow::Result<()> {
         let mut car = CarWriter::new(CarHeader::new(vec![self.manifest], 1), out)?;
         for (cid, data) in &self.blocks {
-            car.write(fvm_ipld_car::Block { cid: *cid, data: data.clone() })?;
+            car.write(fvm_ipld_car::Block {
+                cid: *cid,
+                data: data.clone(),
+            })?;
         }
         car.flush()?;
         Ok(())
@@ -203,7 +221,8 @@ impl Bundle {
     /// entry names any more.
     fn seal(&mut self) {
         let named: Vec<Cid> = self.entries.iter().map(|(_, c)| *c).collect();
-        self.blocks.retain(|cid, _| cid.codec() == IPLD_RAW && named.contains(cid));
+        self.blocks
+            .retain(|cid, _| cid.codec() == IPLD_RAW && named.contains(cid));
         let data = encode_block(&self.entries);
         let manifest = encode_block(&(1u32, data.0));
         self.blocks.insert(data.0, data.1);
@@ -255,7 +274,11 @@ mod tests {
         let mut codes: Vec<Cid> = bundle.entries().iter().map(|(_, c)| *c).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes.len(), MANIFEST_NAMES.len(), "every slot needs its own code CID");
+        assert_eq!(
+            codes.len(),
+            MANIFEST_NAMES.len(),
+            "every slot needs its own code CID"
+        );
         assert_eq!(bundle.wasm(PAYMENT_CHANNEL), Some(wasm::PAYCH_ACTOR));
     }
 
@@ -273,7 +296,10 @@ mod tests {
     #[test]
     fn swapping_code_changes_only_that_entry() {
         let bundle = Bundle::devnet();
-        let swapped = bundle.clone().with_code(PAYMENT_CHANNEL, wasm::TEST_PROBE).unwrap();
+        let swapped = bundle
+            .clone()
+            .with_code(PAYMENT_CHANNEL, wasm::TEST_PROBE)
+            .unwrap();
         assert_ne!(swapped.manifest(), bundle.manifest());
         for ((name, before), (_, after)) in bundle.entries().iter().zip(swapped.entries()) {
             assert_eq!(before == after, name != PAYMENT_CHANNEL, "{name}");

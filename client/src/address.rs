@@ -12,13 +12,18 @@ pub enum AddressError {
 
 /// Parses an address with either network prefix.
 pub fn parse(text: &str) -> Result<Address, AddressError> {
-    let invalid = |reason: String| AddressError::Invalid { text: text.to_string(), reason };
+    let invalid = |reason: String| AddressError::Invalid {
+        text: text.to_string(),
+        reason,
+    };
     let network = match text.as_bytes().first() {
         Some(b'f') => Network::Mainnet,
         Some(b't') => Network::Testnet,
         _ => return Err(invalid("addresses start with 'f' or 't'".into())),
     };
-    let addr = network.parse_address(text).map_err(|e| invalid(e.to_string()))?;
+    let addr = network
+        .parse_address(text)
+        .map_err(|e| invalid(e.to_string()))?;
     if let Payload::ID(id) = addr.payload()
         && *id > i64::MAX as u64
     {

@@ -64,6 +64,27 @@ impl Key {
         }
     }
 
+    /// A deterministic key derived from `seed` (for tests and fixtures, so
+    /// runs are reproducible). Never use it for real funds.
+    pub fn from_seed(kind: KeyType, seed: &[u8]) -> Self {
+        match kind {
+            KeyType::Secp256k1 => {
+                // Re-hash until the digest is a valid scalar (almost always once).
+                let mut candidate = blake2b_256(seed);
+                loop {
+                    if let Ok(key) = Self::from_bytes(kind, &candidate) {
+                        return key;
+                    }
+                    candidate = blake2b_256(&candidate);
+                }
+            }
+            KeyType::Bls => {
+                let secret = bls_signatures::PrivateKey::new(blake2b_256(seed));
+                Self::from_bytes(kind, &secret.as_bytes()).expect("a derived key is valid")
+            }
+        }
+    }
+
     /// A key from its private bytes (32 bytes for both types; BLS keys are
     /// little-endian scalars as Lotus stores them).
     pub fn from_bytes(kind: KeyType, private: &[u8]) -> Result<Self, KeyError> {
@@ -82,7 +103,11 @@ impl Key {
                     .map_err(|_| KeyError::InvalidPrivateKey("bls"))?
             }
         };
-        Ok(Self { kind, private: private.to_vec(), address })
+        Ok(Self {
+            kind,
+            private: private.to_vec(),
+            address,
+        })
     }
 
     pub fn kind(&self) -> KeyType {
@@ -109,12 +134,18 @@ impl Key {
                     .expect("signing a 32-byte digest cannot fail");
                 let mut bytes = sig.to_bytes().to_vec();
                 bytes.push(recovery.to_byte());
-                Signature { sig_type: SignatureType::Secp256k1, bytes }
+                Signature {
+                    sig_type: SignatureType::Secp256k1,
+                    bytes,
+                }
             }
             KeyType::Bls => {
                 let secret =
                     bls_signatures::PrivateKey::from_bytes(&self.private).expect("validated");
-                Signature { sig_type: SignatureType::BLS, bytes: secret.sign(message).as_bytes() }
+                Signature {
+                    sig_type: SignatureType::BLS,
+                    bytes: secret.sign(message).as_bytes(),
+                }
             }
         }
     }
@@ -147,8 +178,7 @@ pub fn recover_secp256k1(signature: &[u8], message: &[u8]) -> Option<Address> {
     }
     let sig = k256::ecdsa::Signature::from_slice(rs).ok()?;
     let recovery = RecoveryId::from_byte(*v)?;
-    let public =
-        VerifyingKey::recover_from_prehash(&blake2b_256(message), &sig, recovery).ok()?;
+    let public = VerifyingKey::recover_from_prehash(&blake2b_256(message), &sig, recovery).ok()?;
     Address::new_secp256k1(public.to_encoded_point(false).as_bytes()).ok()
 }
 
@@ -182,6 +212,15 @@ mod tests {
         assert!(!verify(&sig, &key.address(), b"other"));
         let restored = Key::from_bytes(KeyType::Bls, key.private_bytes()).unwrap();
         assert_eq!(restored.address(), key.address());
+    }
+
+    #[test]
+    fn seeded_keys_are_deterministic_and_distinct() {
+        for kind in [KeyType::Secp256k1, KeyType::Bls] {
+            let a = Key::from_seed(kind, b"alice");
+            assert_eq!(a.address(), Key::from_seed(kind, b"alice").address());
+            assert_ne!(a.address(), Key::from_seed(kind, b"bob").address());
+        }
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub fn sign(voucher: &mut SignedVoucher, key: &Key) {
 /// Whether the voucher carries `signer`'s valid signature.
 pub fn is_signed_by(voucher: &SignedVoucher, signer: &Address) -> Result<bool, VoucherError> {
     let signature = voucher.signature.as_ref().ok_or(VoucherError::Unsigned)?;
-    let bytes = voucher.signing_bytes().map_err(|e| VoucherError::Cbor(e.to_string()))?;
+    let bytes = voucher
+        .signing_bytes()
+        .map_err(|e| VoucherError::Cbor(e.to_string()))?;
     Ok(keys::verify(signature, signer, &bytes))
 }
 

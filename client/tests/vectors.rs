@@ -12,9 +12,15 @@ use paych_client::{address, voucher};
 use serde_json::Value;
 
 fn vectors(file: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors").join(file);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {} ({e}); shared/ must sit beside the clone", path.display()));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/vectors")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}); shared/ must sit beside the clone",
+            path.display()
+        )
+    });
     serde_json::from_str(&text).unwrap()
 }
 
@@ -69,7 +75,11 @@ fn vouchers_built_and_signed_here_match_every_vector_byte_for_byte() {
 
         let mut sv = voucher_from_input(&v["input"]);
         let signing_bytes = sv.signing_bytes().unwrap();
-        assert_eq!(hex::encode(&signing_bytes), v["signing_bytes_hex"].as_str().unwrap(), "{id}");
+        assert_eq!(
+            hex::encode(&signing_bytes),
+            v["signing_bytes_hex"].as_str().unwrap(),
+            "{id}"
+        );
         assert_eq!(
             hex::encode(keys::blake2b_256(&signing_bytes)),
             v["digest_blake2b256_hex"].as_str().unwrap(),
@@ -78,18 +88,36 @@ fn vouchers_built_and_signed_here_match_every_vector_byte_for_byte() {
 
         voucher::sign(&mut sv, &key);
         let sig = sv.signature.as_ref().unwrap();
-        assert_eq!(hex::encode(&sig.bytes), v["signature_hex"].as_str().unwrap(), "{id}: signature");
+        assert_eq!(
+            hex::encode(&sig.bytes),
+            v["signature_hex"].as_str().unwrap(),
+            "{id}: signature"
+        );
         let signed = fvm_ipld_encoding::to_vec(&sv).unwrap();
-        assert_eq!(hex::encode(&signed), v["signed_cbor_hex"].as_str().unwrap(), "{id}: signed CBOR");
-        assert_eq!(voucher::encode(&sv), v["lotus_text"].as_str().unwrap(), "{id}: Lotus text");
+        assert_eq!(
+            hex::encode(&signed),
+            v["signed_cbor_hex"].as_str().unwrap(),
+            "{id}: signed CBOR"
+        );
+        assert_eq!(
+            voucher::encode(&sv),
+            v["lotus_text"].as_str().unwrap(),
+            "{id}: Lotus text"
+        );
 
         // And back: the published text decodes to the same voucher, signed by
         // the vector's signer.
         let decoded = voucher::decode(v["lotus_text"].as_str().unwrap()).unwrap();
         assert_eq!(decoded, sv, "{id}: decode");
-        assert!(voucher::is_signed_by(&decoded, &key.address()).unwrap(), "{id}: signer");
+        assert!(
+            voucher::is_signed_by(&decoded, &key.address()).unwrap(),
+            "{id}: signer"
+        );
         let stranger = Key::from_bytes(KeyType::Secp256k1, &[9u8; 32]).unwrap();
-        assert!(!voucher::is_signed_by(&decoded, &stranger.address()).unwrap(), "{id}");
+        assert!(
+            !voucher::is_signed_by(&decoded, &stranger.address()).unwrap(),
+            "{id}"
+        );
     }
 }
 
@@ -106,12 +134,28 @@ fn addresses_parse_and_format_as_every_vector_says() {
     for v in doc["vectors"].as_array().unwrap() {
         let id = v["id"].as_str().unwrap();
         let addr = address::parse(v["text"].as_str().unwrap()).unwrap();
-        assert_eq!(hex::encode(addr.to_bytes()), v["bytes_hex"].as_str().unwrap(), "{id}");
-        let from_bytes = Address::from_bytes(&hex::decode(v["bytes_hex"].as_str().unwrap()).unwrap()).unwrap();
-        assert_eq!(address::format(&from_bytes, Network::Mainnet), v["mainnet"].as_str().unwrap(), "{id}");
-        assert_eq!(address::format(&from_bytes, Network::Testnet), v["testnet"].as_str().unwrap(), "{id}");
+        assert_eq!(
+            hex::encode(addr.to_bytes()),
+            v["bytes_hex"].as_str().unwrap(),
+            "{id}"
+        );
+        let from_bytes =
+            Address::from_bytes(&hex::decode(v["bytes_hex"].as_str().unwrap()).unwrap()).unwrap();
+        assert_eq!(
+            address::format(&from_bytes, Network::Mainnet),
+            v["mainnet"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            address::format(&from_bytes, Network::Testnet),
+            v["testnet"].as_str().unwrap(),
+            "{id}"
+        );
         let invalid = v["invalid"]["text"].as_str().unwrap();
-        assert!(address::parse(invalid).is_err(), "{id}: {invalid} must be rejected");
+        assert!(
+            address::parse(invalid).is_err(),
+            "{id}: {invalid} must be rejected"
+        );
     }
     for v in doc["extra_invalid"].as_array().unwrap() {
         let text = v["text"].as_str().unwrap();

@@ -18,12 +18,12 @@ mod wasm {
     use fvm_ipld_blockstore::{Block, Blockstore};
     use fvm_ipld_encoding::CborStore;
     use fvm_ipld_encoding::ipld_block::IpldBlock;
-    use serde::Serialize;
-    use serde::de::DeserializeOwned;
     use fvm_sdk::NO_DATA_BLOCK_ID;
     use fvm_shared::MethodNum;
     use fvm_shared::error::ExitCode;
     use multihash_codetable::Code;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
 
     /// A blockstore over the FVM's IPLD syscalls. Hashing happens in the FVM,
     /// not in Wasm.
@@ -87,15 +87,29 @@ mod wasm {
     /// undecodable USR_SERIALIZATION.
     pub fn decode_params<T: DeserializeOwned>(params: Option<IpldBlock>) -> Result<T, Error> {
         params
-            .ok_or_else(|| (ExitCode::USR_ILLEGAL_ARGUMENT, "method expects arguments".into()))?
+            .ok_or_else(|| {
+                (
+                    ExitCode::USR_ILLEGAL_ARGUMENT,
+                    "method expects arguments".into(),
+                )
+            })?
             .deserialize()
-            .map_err(|e| (ExitCode::USR_SERIALIZATION, format!("failed to decode parameters: {e}")))
+            .map_err(|e| {
+                (
+                    ExitCode::USR_SERIALIZATION,
+                    format!("failed to decode parameters: {e}"),
+                )
+            })
     }
 
     /// Encodes a return value as a CBOR block.
     pub fn encode_return<T: Serialize>(value: &T) -> Result<Option<IpldBlock>, Error> {
-        IpldBlock::serialize_cbor(value)
-            .map_err(|e| (ExitCode::USR_SERIALIZATION, format!("failed to encode return: {e}")))
+        IpldBlock::serialize_cbor(value).map_err(|e| {
+            (
+                ExitCode::USR_SERIALIZATION,
+                format!("failed to encode return: {e}"),
+            )
+        })
     }
 
     /// The exit code to re-raise for a callee that exited with `code`: system

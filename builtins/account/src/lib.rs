@@ -22,7 +22,9 @@ mod actor {
     use fvm_shared::crypto::signature::{Signature, SignatureType};
     use fvm_shared::error::ExitCode;
     use fvm_shared::{METHOD_CONSTRUCTOR, MethodNum};
-    use sdk_support::{Error, decode_params as decode, encode_return as encode, load_state, save_state};
+    use sdk_support::{
+        Error, decode_params as decode, encode_return as encode, load_state, save_state,
+    };
 
     const PUBKEY_ADDRESS_METHOD: MethodNum = 2;
     /// FRC-0042 number of "AuthenticateMessage".
@@ -58,13 +60,19 @@ mod actor {
                 encode(&true)
             }
             UNIVERSAL_RECEIVER_HOOK_METHOD => Ok(None),
-            m => Err((ExitCode::USR_UNHANDLED_MESSAGE, format!("invalid method: {m}"))),
+            m => Err((
+                ExitCode::USR_UNHANDLED_MESSAGE,
+                format!("invalid method: {m}"),
+            )),
         }
     }
 
     fn constructor(address: Address) -> Result<(), Error> {
         if fvm_sdk::message::caller() != SYSTEM_ACTOR_ID {
-            return Err((ExitCode::USR_FORBIDDEN, "only the system actor may construct accounts".into()));
+            return Err((
+                ExitCode::USR_FORBIDDEN,
+                "only the system actor may construct accounts".into(),
+            ));
         }
         match address.protocol() {
             Protocol::Secp256k1 | Protocol::BLS => {}
@@ -86,10 +94,16 @@ mod actor {
             Protocol::Secp256k1 => SignatureType::Secp256k1,
             Protocol::BLS => SignatureType::BLS,
             _ => {
-                return Err((ExitCode::USR_ILLEGAL_STATE, format!("account key {key} cannot sign")));
+                return Err((
+                    ExitCode::USR_ILLEGAL_STATE,
+                    format!("account key {key} cannot sign"),
+                ));
             }
         };
-        let signature = Signature { sig_type, bytes: params.signature };
+        let signature = Signature {
+            sig_type,
+            bytes: params.signature,
+        };
         match fvm_sdk::crypto::verify_signature(&signature, &key, &params.message) {
             Ok(true) => Ok(()),
             _ => Err((ExitCode::USR_ILLEGAL_ARGUMENT, "invalid signature".into())),

@@ -19,15 +19,16 @@ mod actor {
     use alloc::string::{String, ToString};
 
     use cid::Cid;
-    use fvm_ipld_encoding::tuple::*;
     use fvm_ipld_encoding::ipld_block::IpldBlock;
+    use fvm_ipld_encoding::tuple::*;
     use fvm_ipld_encoding::{CBOR, RawBytes};
     use fvm_ipld_hamt::{BytesKey, Hamt};
     use fvm_shared::address::Address;
     use fvm_shared::error::ExitCode;
     use fvm_shared::{ActorID, HAMT_BIT_WIDTH, METHOD_CONSTRUCTOR, MethodNum};
     use sdk_support::{
-        Error, SdkBlockstore, checked_exit_code, decode_params, encode_return, load_state, save_state,
+        Error, SdkBlockstore, checked_exit_code, decode_params, encode_return, load_state,
+        save_state,
     };
 
     const EXEC_METHOD: MethodNum = 2;
@@ -60,18 +61,28 @@ mod actor {
         sdk_support::invoke_with(params_id, |method, params| match method {
             METHOD_CONSTRUCTOR => constructor(decode_params(params)?).map(|()| None),
             EXEC_METHOD => encode_return(&exec(decode_params(params)?)?),
-            m => Err((ExitCode::USR_UNHANDLED_MESSAGE, format!("invalid method: {m}"))),
+            m => Err((
+                ExitCode::USR_UNHANDLED_MESSAGE,
+                format!("invalid method: {m}"),
+            )),
         })
     }
 
     fn constructor(network_name: String) -> Result<(), Error> {
         if fvm_sdk::message::caller() != SYSTEM_ACTOR_ID {
-            return Err((ExitCode::USR_FORBIDDEN, "only the system actor may construct init".into()));
+            return Err((
+                ExitCode::USR_FORBIDDEN,
+                "only the system actor may construct init".into(),
+            ));
         }
         let address_map = Hamt::<_, ActorID>::new_with_bit_width(SdkBlockstore, HAMT_BIT_WIDTH)
             .flush()
             .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
-        save_state(&State { address_map, next_id: 100, network_name })
+        save_state(&State {
+            address_map,
+            next_id: 100,
+            network_name,
+        })
     }
 
     fn exec(params: ExecParams) -> Result<ExecReturn, Error> {
@@ -94,14 +105,22 @@ mod actor {
                 .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
         map.set(BytesKey(robust_address.to_bytes()), id)
             .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
-        st.address_map = map.flush().map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
+        st.address_map = map
+            .flush()
+            .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
         save_state(&st)?;
 
-        fvm_sdk::actor::create_actor(id, &params.code_cid, None)
-            .map_err(|e| (ExitCode::USR_ILLEGAL_ARGUMENT, format!("failed to create actor: {e}")))?;
+        fvm_sdk::actor::create_actor(id, &params.code_cid, None).map_err(|e| {
+            (
+                ExitCode::USR_ILLEGAL_ARGUMENT,
+                format!("failed to create actor: {e}"),
+            )
+        })?;
 
-        let constructor_params = (!params.constructor_params.is_empty())
-            .then(|| IpldBlock { codec: CBOR, data: params.constructor_params.into() });
+        let constructor_params = (!params.constructor_params.is_empty()).then(|| IpldBlock {
+            codec: CBOR,
+            data: params.constructor_params.into(),
+        });
         let response = fvm_sdk::send::send(
             &Address::new_id(id),
             METHOD_CONSTRUCTOR,
@@ -110,13 +129,21 @@ mod actor {
             None,
             Default::default(),
         )
-        .map_err(|e| (ExitCode::USR_ASSERTION_FAILED, format!("constructor send failed: {e}")))?;
+        .map_err(|e| {
+            (
+                ExitCode::USR_ASSERTION_FAILED,
+                format!("constructor send failed: {e}"),
+            )
+        })?;
         if !response.exit_code.is_success() {
             return Err((
                 checked_exit_code(response.exit_code),
                 format!("constructor failed with {}", response.exit_code),
             ));
         }
-        Ok(ExecReturn { id_address: Address::new_id(id), robust_address })
+        Ok(ExecReturn {
+            id_address: Address::new_id(id),
+            robust_address,
+        })
     }
 }

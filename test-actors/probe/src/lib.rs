@@ -23,6 +23,8 @@ pub const CONFIGURE_METHOD: MethodNum = 10;
 /// Sends a message on the probe's behalf (`ForwardParams`) and returns the
 /// callee's exit code instead of failing.
 pub const FORWARD_METHOD: MethodNum = 11;
+/// Deletes the probe, burning its funds (a party that disappears).
+pub const DESTRUCT_METHOD: MethodNum = 12;
 
 /// How the probe answers AuthenticateMessage.
 pub mod auth_reply {
@@ -89,8 +91,14 @@ mod actor {
                 auth_reply::TRUE => encode_return(&true),
                 auth_reply::FALSE => encode_return(&false),
                 auth_reply::NO_VALUE => Ok(None),
-                auth_reply::GARBAGE => Ok(Some(IpldBlock { codec: CBOR, data: [0x63, 0x61].into() })),
-                _ => Err((ExitCode::new(st.config.exit_code), "configured to refuse".into())),
+                auth_reply::GARBAGE => Ok(Some(IpldBlock {
+                    codec: CBOR,
+                    data: [0x63, 0x61].into(),
+                })),
+                _ => Err((
+                    ExitCode::new(st.config.exit_code),
+                    "configured to refuse".into(),
+                )),
             },
             CONFIGURE_METHOD => {
                 st.config = decode_params(params)?;
@@ -98,8 +106,10 @@ mod actor {
             }
             FORWARD_METHOD => {
                 let fwd: ForwardParams = decode_params(params)?;
-                let params = (!fwd.params.is_empty())
-                    .then(|| IpldBlock { codec: CBOR, data: fwd.params.into() });
+                let params = (!fwd.params.is_empty()).then(|| IpldBlock {
+                    codec: CBOR,
+                    data: fwd.params.into(),
+                });
                 let code = match fvm_sdk::send::send(
                     &fwd.to,
                     fwd.method,
@@ -113,6 +123,14 @@ mod actor {
                 };
                 encode_return(&code)
             }
+            DESTRUCT_METHOD => fvm_sdk::sself::self_destruct(true)
+                .map(|()| None)
+                .map_err(|e| {
+                    (
+                        ExitCode::USR_ILLEGAL_STATE,
+                        format!("cannot self-destruct: {e}"),
+                    )
+                }),
             method => {
                 let (codec, data) = params.map(|p| (p.codec, p.data)).unwrap_or_default();
                 st.calls.push(Call {

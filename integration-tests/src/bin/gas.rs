@@ -1,0 +1,169 @@
+//! `make gas`: gas used per step of the reference sequence, next to what
+//! Filecoin's built-in payment channel used for the same steps in the same FVM
+//! (../shared/reference/targets.md), plus the Wasm size.
+//!
+//! With `PAYCH_BUILTIN_BUNDLE=bundle.car` the machine runs that bundle's real
+//! system/init/account actors and a second column measures the bundle's own
+//! payment channel, so both are measured in one run.
+
+use fvm_shared::econ::TokenAmount;
+use paych_actor::Merge;
+use paych_bundle::{Bundle, PAYMENT_CHANNEL};
+use paych_integration_tests::{Harness, HarnessBuilder};
+
+/// (step, gas used by the built-in payment channel: targets.md)
+const STEPS: [(&str, u64); 9] = [
+    ("create channel: Exec on init with 10 FIL", 8_181_648),
+    (
+        "first voucher on a new lane (lane 0, nonce 1, 2 FIL)",
+        7_354_830,
+    ),
+    (
+        "voucher on an existing lane (lane 0, nonce 2, 4 FIL)",
+        7_374_769,
+    ),
+    ("a second lane (lane 1, nonce 1, 1 FIL)", 7_422_433),
+    ("a third lane (lane 2, nonce 1, 1 FIL)", 7_476_296),
+    (
+        "voucher with a merge (lane 0, nonce 3, 5 FIL, merging lane 2)",
+        7_498_132,
+    ),
+    ("add funds: plain send of 5 FIL", 1_226_263),
+    ("settle", 2_904_378),
+    ("collect at settling_at", 3_164_234),
+];
+const BUILTIN_WASM_SIZE: usize = 380_794;
+
+/// Runs the sequence and returns the gas of each step.
+fn measure(bundle: &Bundle) -> Vec<u64> {
+    let fil = TokenAmount::from_whole;
+    let mut b = HarnessBuilder::new(bundle.clone()).expect("genesis");
+    let payer = b.secp_account(fil(1000));
+    let payee = b.secp_account(fil(1000));
+    let mut h = b.build().expect("machine");
+    h.set_epoch(1);
+
+    let mut gas = Vec::new();
+    let mut record = |h: &Harness, label: &str, ret: &fvm::executor::ApplyRet| {
+        h.expect_ok(label, ret);
+        gas.push(ret.msg_receipt.gas_used);
+    };
+    let (ret, channel) =
+        h.try_create_channel("create", &payer, payer.address(), payee.address(), fil(10));
+    record(&h, "create", &ret);
+    let channel = channel.expect("channel");
+    let vouchers: [(u64, u64, i64, Vec<Merge>); 5] = [
+        (0, 1, 2, vec![]),
+        (0, 2, 4, vec![]),
+        (1, 1, 1, vec![]),
+        (2, 1, 1, vec![]),
+        (0, 3, 5, vec![Merge { lane: 2, nonce: 2 }]),
+    ];
+    for (lane, nonce, amount, merges) in vouchers {
+        let mut sv = h.voucher(&channel, lane, nonce, fil(amount));
+        sv.merges = merges;
+        Harness::sign(&mut sv, &payer);
+        let ret = h.update("voucher", &payee, &channel, &sv, &[]);
+        record(&h, "voucher", &ret);
+    }
+    let ret = h.add_funds("add funds", &payer, &channel, fil(5));
+    record(&h, "add funds", &ret);
+    let ret = h.settle("settle", &payer, &channel);
+    record(&h, "settle", &ret);
+    let settling_at = h.channel_state(&channel).expect("channel").settling_at;
+    h.set_epoch(settling_at);
+    let ret = h.collect("collect", &payee, &channel);
+    record(&h, "collect", &ret);
+    gas
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+fn main() -> anyhow::Result<()> {
+    let real = Bundle::from_env()?;
+    let ours_bundle = match &real {
+        Some(real) => real.clone().with_our_payment_channel()?,
+        None => Bundle::devnet(),
+    };
+    println!(
+        "machine: fvm 4.8.4, network version 27, built-ins: {}",
+        ours_bundle.origin()
+    );
+    if real.is_none() {
+        println!(
+            "note: init and account are the devnet stand-ins; set PAYCH_BUILTIN_BUNDLE to a \
+             builtin-actors CAR to measure with the real ones (as targets.md was)."
+        );
+    }
+    let ours = measure(&ours_bundle);
+    let theirs = real.as_ref().map(measure);
+
+    println!();
+    print!(
+        "{:<64} {:>12} {:>12} {:>8}",
+        "step", "gas (ours)", "built-in*", "ratio"
+    );
+    if theirs.is_some() {
+        print!(" {:>14}", "bundle's own");
+    }
+    println!();
+    let mut totals = (0u64, 0u64, 0u64);
+    for (i, ((label, target), used)) in STEPS.iter().zip(&ours).enumerate() {
+        // Targets: at most the built-in everywhere, at most 80% on vouchers
+        // and collect.
+        let limit = if (1..=5).contains(&i) || i == 8 {
+            target * 8 / 10
+        } else {
+            *target
+        };
+        let mark = if *used <= limit {
+            ""
+        } else {
+            "  (over target)"
+        };
+        print!(
+            "{label:<64} {used:>12} {target:>12} {:>8}",
+            percent(*used, *target)
+        );
+        if let Some(theirs) = &theirs {
+            print!(" {:>14}", theirs[i]);
+            totals.2 += theirs[i];
+        }
+        println!("{mark}");
+        totals.0 += used;
+        totals.1 += target;
+    }
+    print!(
+        "{:<64} {:>12} {:>12} {:>8}",
+        "total",
+        totals.0,
+        totals.1,
+        percent(totals.0, totals.1)
+    );
+    if theirs.is_some() {
+        print!(" {:>14}", totals.2);
+    }
+    println!();
+
+    let size = paych_bundle::wasm::PAYCH_ACTOR.len();
+    println!();
+    println!(
+        "payment channel Wasm: {size} bytes; built-in: {BUILTIN_WASM_SIZE} bytes ({}; target <= 60%)",
+        percent(size as u64, BUILTIN_WASM_SIZE as u64)
+    );
+    if let Some(real) = &real
+        && let Some(wasm) = real.wasm(PAYMENT_CHANNEL)
+    {
+        println!(
+            "the bundle's own payment channel Wasm: {} bytes",
+            wasm.len()
+        );
+    }
+    println!();
+    println!(
+        "* built-in: Filecoin's builtin-actors v18 payment channel, real init/account (targets.md)."
+    );
+    Ok(())
+}
