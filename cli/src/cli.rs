@@ -1,0 +1,230 @@
+//! The command line: Lotus/Venus verbs and arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "paych",
+    version,
+    about = "Filecoin payment channels, Lotus-style, over a persistent local FVM devnet",
+    long_about = "Filecoin payment channels, Lotus-style, over a persistent local FVM devnet.\n\n\
+        The devnet lives in one repo directory (default ~/.paych, or --repo / PAYCH_REPO). \
+        First use creates it with three funded secp256k1 wallet addresses (1000 FIL each).\n\n\
+        Start with `paych walkthrough`, which runs the whole story on a fresh temporary repo.\n\n\
+        Amounts are FIL by default (`2.5`, `2.5FIL`) or attoFIL with a suffix (`100attoFIL`). \
+        Addresses take f or t prefixes; the devnet prints t.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The repo directory (default ~/.paych).
+    #[arg(long, global = true, env = "PAYCH_REPO", value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+
+    /// Print machine-readable JSON (amounts in attoFIL, as strings).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the walkthrough (create, pay, top up, settle, redeem, collect) on
+    /// a fresh temporary repo, printing each command and its output.
+    Walkthrough {
+        /// Keep the temporary repo and print where it is.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Create and check the devnet repo.
+    #[command(subcommand)]
+    Devnet(DevnetCommand),
+    /// The chain's head, time and history.
+    #[command(subcommand)]
+    Chain(ChainCommand),
+    /// Manage wallet keys.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Send FIL from a wallet address (Lotus `send`).
+    Send {
+        /// The sender (default: the wallet's default address).
+        #[arg(long)]
+        from: Option<String>,
+        target: String,
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+    },
+    /// Create a payment channel from->to with AMOUNT, or add AMOUNT to the
+    /// active one. Prints the channel's robust (t2) address.
+    AddFunds {
+        from: String,
+        to: String,
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+    },
+    /// Create, check, store, list and redeem vouchers.
+    #[command(subcommand)]
+    Voucher(VoucherCommand),
+    /// Start the settle delay (1440 epochs) of a channel.
+    Settle {
+        channel: String,
+        /// The party sending Settle (default: the payer if its key is here).
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Pay out a settled channel: redeemed funds to the payee, the rest to
+    /// the payer.
+    Collect {
+        channel: String,
+        /// The party sending Collect (default: the payee if its key is here).
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// A channel's status: funds, vouchers, settlement.
+    Status { channel: String },
+    /// The status of the newest channel from FROM to TO.
+    StatusByFromTo { from: String, to: String },
+    /// Every channel this repo tracks.
+    List,
+    /// A channel's on-chain state, decoded.
+    Inspect { channel: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DevnetCommand {
+    /// Create the repo and its genesis (done automatically on first use).
+    Init {
+        /// Funded wallet addresses at genesis.
+        #[arg(long, default_value_t = paych_devnet::devnet::DEFAULT_ACCOUNTS)]
+        accounts: usize,
+        /// Each genesis address's balance.
+        #[arg(long, default_value = "1000")]
+        balance: String,
+        /// Key type of the genesis addresses.
+        #[arg(long, value_enum, default_value_t = KeyTypeArg::Secp256k1)]
+        key_type: KeyTypeArg,
+        /// Network version (21 to 29).
+        #[arg(long, default_value_t = paych_devnet::devnet::DEFAULT_NETWORK_VERSION)]
+        network_version: u32,
+        /// A builtin-actors bundle CAR to use instead of the devnet stand-ins
+        /// (default: $PAYCH_BUILTIN_BUNDLE if set).
+        #[arg(long, value_name = "CAR")]
+        bundle: Option<PathBuf>,
+        /// With a real bundle, keep its own payment channel actor instead of
+        /// this project's.
+        #[arg(long)]
+        builtin_paych: bool,
+    },
+    /// Where the repo is and what chain it runs.
+    Info,
+    /// Check the repo: SQLite integrity, head against the last receipt, and
+    /// that balances add up to the genesis supply.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChainCommand {
+    /// The current epoch and state root.
+    Head,
+    /// Move time forward by EPOCHS (30 s each) without messages.
+    Advance { epochs: i64 },
+    /// The most recent applied messages with their receipts.
+    Messages {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WalletCommand {
+    /// Generate a new key.
+    New {
+        #[arg(value_enum, default_value_t = KeyTypeArg::Secp256k1)]
+        key_type: KeyTypeArg,
+    },
+    /// Every wallet address with its balance and nonce.
+    List,
+    /// An address's balance (default: the wallet's default address).
+    Balance { address: Option<String> },
+    /// Import a key exported by Lotus (hex of KeyInfo JSON, or the JSON).
+    Import {
+        /// A file holding the key (default: read standard input).
+        path: Option<PathBuf>,
+        /// The input format (both are recognized automatically).
+        #[arg(long, value_enum, default_value_t = KeyFormat::HexLotus)]
+        format: KeyFormat,
+    },
+    /// Export a key in Lotus's format.
+    Export {
+        address: String,
+        #[arg(long, value_enum, default_value_t = KeyFormat::HexLotus)]
+        format: KeyFormat,
+    },
+    /// The wallet's default address.
+    Default,
+    /// Set the wallet's default address.
+    SetDefault { address: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VoucherCommand {
+    /// Create a voucher for AMOUNT (cumulative for the lane), signed by the
+    /// channel's payer. Prints it in Lotus's text form.
+    Create {
+        channel: String,
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+        /// The lane (Venus's positional form).
+        lane: Option<u64>,
+        /// The lane (Lotus's flag form; default 0).
+        #[arg(long = "lane", value_name = "LANE")]
+        lane_flag: Option<u64>,
+    },
+    /// The payee's checks of a voucher, without storing it.
+    Check { channel: String, voucher: String },
+    /// Check a voucher as the payee and store it.
+    Add { channel: String, voucher: String },
+    /// The stored vouchers of a channel.
+    List {
+        channel: String,
+        /// Also print each voucher's text form.
+        #[arg(long)]
+        export: bool,
+    },
+    /// For each lane, the highest stored voucher that would succeed now.
+    BestSpendable {
+        channel: String,
+        #[arg(long)]
+        export: bool,
+    },
+    /// Redeem a voucher on chain.
+    Submit { channel: String, voucher: String },
+    /// Decode a voucher's text form.
+    Decode { voucher: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyTypeArg {
+    Secp256k1,
+    Bls,
+}
+
+impl From<KeyTypeArg> for paych_client::KeyType {
+    fn from(k: KeyTypeArg) -> Self {
+        match k {
+            KeyTypeArg::Secp256k1 => paych_client::KeyType::Secp256k1,
+            KeyTypeArg::Bls => paych_client::KeyType::Bls,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyFormat {
+    /// Hex of the KeyInfo JSON (what `lotus wallet export` prints).
+    HexLotus,
+    /// The KeyInfo JSON itself.
+    JsonLotus,
+}

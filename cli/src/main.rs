@@ -1,0 +1,110 @@
+//! `paych`: Lotus/Venus payment-channel commands over a persistent local FVM
+//! devnet. A thin shell: parse, call `paych-devnet`, print text or `--json`,
+//! and turn every error into one line on stderr with a non-zero exit code.
+
+mod cli;
+mod commands;
+mod render;
+mod walkthrough;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use serde_json::json;
+
+use crate::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    execute(&cli)
+}
+
+/// Runs a parsed command and prints its output or its error.
+fn execute(cli: &Cli) -> ExitCode {
+    let mut notes = Vec::new();
+    match commands::run(cli, &mut notes) {
+        Ok(output) => {
+            if cli.json {
+                let mut value = output.json;
+                if !notes.is_empty()
+                    && let Some(object) = value.as_object_mut()
+                {
+                    object.insert("notes".into(), json!(notes));
+                }
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).expect("JSON always serializes")
+                );
+            } else {
+                for note in notes {
+                    println!("{note}");
+                }
+                if !output.text.is_empty() {
+                    println!("{}", output.text);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({"error": {"kind": e.kind().name(), "message": e.message()}})
+                );
+            }
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Help and version print as usual; usage errors become one line.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+        _ => {
+            eprintln!("{}", one_line(&e.render().to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The first paragraph of clap's message, on one line.
+fn one_line(message: &str) -> String {
+    let first: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let mut line = first.join(" ");
+    if !line.starts_with("error:") {
+        line = format!("error: {line}");
+    }
+    format!("{line} (see `paych --help`)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_fold_to_one_line() {
+        let text = "error: the following required arguments were not provided:\n  <AMOUNT>\n\nUsage: paych add-funds <FROM> <TO> <AMOUNT>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(text),
+            "error: the following required arguments were not provided: <AMOUNT> (see `paych --help`)"
+        );
+    }
+}

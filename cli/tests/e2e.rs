@@ -1,0 +1,634 @@
+//! End-to-end: the real `paych` binary against temporary repos.
+//!
+//! Scenarios are grouped (each invocation that executes a message compiles
+//! the actors it runs), so the suite stays quick on two cores.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use paych_client::keyinfo::KeyInfo;
+use paych_client::{Key, KeyType, voucher};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_paych");
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Repo {
+    /// A fresh repo with the default genesis (3 wallets, 1000 FIL each).
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("repo");
+        let repo = Repo { _dir: dir, path };
+        repo.ok(&["devnet", "init"]);
+        repo
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_remove("PAYCH_BUILTIN_BUNDLE")
+            .arg("--repo")
+            .arg(&self.path)
+            .args(args);
+        cmd
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            out.status.success(),
+            "paych {args:?} failed: {stderr}\n{stdout}"
+        );
+        stdout
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        serde_json::from_str(&self.ok(&with_json)).unwrap()
+    }
+
+    /// Runs a command that must fail with one line on stderr; returns it.
+    fn fails(&self, args: &[&str]) -> String {
+        fails(self.cmd(args))
+    }
+
+    /// Everything a command could change, to prove a failure changed nothing.
+    fn snapshot(&self) -> Value {
+        let channels = self.json(&["list"]);
+        let vouchers: Vec<Value> = channels
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| self.json(&["voucher", "list", c["channel"].as_str().unwrap()]))
+            .collect();
+        serde_json::json!({
+            "head": self.json(&["chain", "head"]),
+            "wallets": self.json(&["wallet", "list"]),
+            "channels": channels,
+            "vouchers": vouchers,
+        })
+    }
+
+    fn wallets(&self) -> Vec<String> {
+        self.json(&["wallet", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["address"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn fails(mut cmd: Command) -> String {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(stderr.lines().count(), 1, "errors are one line: {stderr:?}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr.trim_end().to_string()
+}
+
+fn atto(v: &Value) -> u128 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+const FIL: u128 = 1_000_000_000_000_000_000;
+
+#[test]
+fn walkthrough_runs_the_whole_story_and_balances_reconcile() {
+    let out = Command::new(BIN)
+        .env_remove("PAYCH_BUILTIN_BUNDLE")
+        .args(["walkthrough", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    let commands: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["command"].as_str().unwrap())
+        .collect();
+    for verb in [
+        "add-funds",
+        "voucher create",
+        "voucher check",
+        "settle",
+        "voucher best-spendable",
+        "voucher submit",
+        "chain advance 1440",
+        "collect",
+        "wallet list",
+    ] {
+        assert!(
+            commands.iter().any(|c| c.contains(verb)),
+            "walkthrough runs {verb}: {commands:?}"
+        );
+    }
+    let payer_fees = atto(&report["payer"]["fees"]);
+    let payee_fees = atto(&report["payee"]["fees"]);
+    assert!(
+        payer_fees > 0 && payee_fees > 0,
+        "gas is paid by both sides"
+    );
+    assert_eq!(
+        atto(&report["payer"]["final_balance"]),
+        1000 * FIL - 15 * FIL + 11 * FIL - payer_fees
+    );
+    assert_eq!(
+        atto(&report["payee"]["final_balance"]),
+        1000 * FIL + 4 * FIL - payee_fees
+    );
+
+    // The text form prints each command before its output.
+    let text = Command::new(BIN)
+        .env_remove("PAYCH_BUILTIN_BUNDLE")
+        .arg("walkthrough")
+        .output()
+        .unwrap();
+    assert!(text.status.success());
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("$ paych add-funds t1"), "{stdout}");
+    assert!(stdout.contains("$ paych voucher submit t2"), "{stdout}");
+    assert!(
+        stdout.contains("Walkthrough complete: balances reconcile"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_session_by_hand_persists_across_invocations() {
+    let repo = Repo::new();
+    let wallets = repo.wallets();
+    let (a, b) = (&wallets[0], &wallets[1]);
+    assert_eq!(repo.ok(&["wallet", "default"]).trim(), a);
+    assert_eq!(repo.ok(&["wallet", "balance", b]).trim(), "1000 FIL");
+
+    let added = repo.json(&["add-funds", a, b, "10"]);
+    assert_eq!(added["created"], true);
+    let ch = added["channel"].as_str().unwrap().to_string();
+    assert!(ch.starts_with("t2"), "{ch}");
+    // The channel is reachable by its f form too, and its last text line is
+    // the bare address (for `$(paych add-funds ... | tail -1)`).
+    let f_form = format!("f{}", &ch[1..]);
+    let topped = repo.ok(&["add-funds", a, b, "0.5FIL"]);
+    assert_eq!(topped.lines().last().unwrap(), ch);
+    assert!(topped.contains("balance now 10.5 FIL"), "{topped}");
+
+    let v1 = repo.json(&["voucher", "create", &f_form, "1"])["voucher"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v2 = repo.ok(&["voucher", "create", &ch, "3", "--lane", "0"]);
+    let v2 = v2.lines().last().unwrap().to_string();
+    let lane7 = repo.json(&["voucher", "create", &ch, "2000000000000000000attoFIL", "7"]);
+    assert_eq!(lane7["decoded"]["lane"], 7);
+    assert_eq!(lane7["decoded"]["nonce"], 1);
+    let listed = repo.ok(&["voucher", "list", &ch]);
+    assert_eq!(
+        listed,
+        "Lane 0, Nonce 1: 1 FIL\nLane 0, Nonce 2: 3 FIL\nLane 7, Nonce 1: 2 FIL\n"
+    );
+    let exported = repo.ok(&["voucher", "list", &ch, "--export"]);
+    assert!(
+        exported.contains(&format!("Lane 0, Nonce 1: 1 FIL; {v1}")),
+        "{exported}"
+    );
+
+    let check = repo.ok(&["voucher", "check", &ch, &v2]);
+    assert!(check.starts_with("voucher is valid"), "{check}");
+    assert!(
+        check.contains("already stored here (created here by the payer)"),
+        "{check}"
+    );
+    let add = repo.json(&["voucher", "add", &ch, &v2]);
+    assert_eq!(add["added"], false, "a duplicate is a no-op");
+
+    let status = repo.json(&["status", &ch]);
+    assert_eq!(atto(&status["confirmed_amount"]), 10 * FIL + FIL / 2);
+    assert_eq!(atto(&status["voucher_redeemed_amount"]), 5 * FIL);
+    assert_eq!(atto(&status["available_amount"]), 5 * FIL + FIL / 2);
+    assert_eq!(repo.json(&["status-by-from-to", a, b])["channel"], ch);
+    assert_eq!(
+        repo.ok(&["status-by-from-to", b, a]).trim(),
+        "Channel does not exist"
+    );
+
+    let head = repo.json(&["chain", "head"]);
+    assert_eq!(head["epoch"], 2);
+    assert_eq!(head["messages"], 2);
+    assert_eq!(repo.json(&["chain", "advance", "5"])["epoch"], 7);
+    assert_eq!(repo.json(&["chain", "head"])["epoch"], 7);
+    let messages = repo.json(&["chain", "messages"]);
+    assert_eq!(messages.as_array().unwrap().len(), 2);
+    assert_eq!(messages[0]["method_name"], "Exec");
+
+    // Keys move in Lotus's format, both ways.
+    let new = repo.ok(&["wallet", "new", "bls"]).trim().to_string();
+    assert!(new.starts_with("t3"), "{new}");
+    let exported = repo.ok(&["wallet", "export", &new]).trim().to_string();
+    let key = KeyInfo::from_lotus_hex(&exported)
+        .unwrap()
+        .to_key()
+        .unwrap();
+    assert_eq!(paych_client::address::testnet(&key.address()), new);
+    let other = Repo::new();
+    let key_file = other.path.parent().unwrap().join("key.hex");
+    std::fs::write(&key_file, &exported).unwrap();
+    assert!(
+        other
+            .ok(&["wallet", "import", key_file.to_str().unwrap()])
+            .contains(&new)
+    );
+    let imported = KeyInfo::from_key(&Key::generate(KeyType::Secp256k1));
+    let out = other
+        .cmd(&["wallet", "import"])
+        .write_stdin(imported.to_lotus_hex())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(other.wallets().len(), 5);
+    assert_eq!(other.ok(&["wallet", "balance", &new]).trim(), "0 FIL");
+
+    repo.ok(&["wallet", "set-default", b]);
+    assert_eq!(repo.ok(&["wallet", "default"]).trim(), b);
+    let inspect = repo.json(&["inspect", &ch]);
+    assert_eq!(inspect["from"], a.as_str());
+    assert_eq!(atto(&inspect["balance"]), 10 * FIL + FIL / 2);
+    assert_eq!(
+        inspect["lanes"].as_array().unwrap().len(),
+        0,
+        "nothing redeemed on chain yet"
+    );
+    let listed = repo.json(&["list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    repo.ok(&["devnet", "verify"]);
+}
+
+#[test]
+fn every_error_is_one_line_and_leaves_the_repo_unchanged() {
+    let repo = Repo::new();
+    let wallets = repo.wallets();
+    let (a, b, c) = (&wallets[0], &wallets[1], &wallets[2]);
+    let ch = repo.json(&["add-funds", a, b, "10"])["channel"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = repo.json(&["add-funds", c, b, "1"])["channel"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v1 = repo.json(&["voucher", "create", &ch, "2"])["voucher"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v2 = repo.json(&["voucher", "create", &ch, "4"])["voucher"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let elsewhere = repo.json(&["voucher", "create", &other, "1"])["voucher"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A voucher for the channel signed by the payee instead of the payer.
+    let payee_key = KeyInfo::from_lotus_hex(repo.ok(&["wallet", "export", b]).trim())
+        .unwrap()
+        .to_key()
+        .unwrap();
+    let mut forged = voucher::decode(&v2).unwrap();
+    forged.nonce = 9;
+    voucher::sign(&mut forged, &payee_key);
+    let forged = voucher::encode(&forged);
+    let stranger = paych_client::address::testnet(&Key::generate(KeyType::Secp256k1).address());
+
+    let before = repo.snapshot();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["status", "t2nuqrg7vuysaue2pistjjnt3fadsdzvyuatqtfei"],
+            "unknown channel",
+        ),
+        (vec!["voucher", "create", "t099999", "1"], "unknown channel"),
+        (vec!["inspect", a], "is not a payment channel"),
+        (
+            vec!["wallet", "balance", "t099999"],
+            "unknown address t099999",
+        ),
+        (
+            vec!["add-funds", a, "t099999", "1"],
+            "unknown address t099999",
+        ),
+        (
+            vec!["wallet", "balance", "t1notanaddress"],
+            "invalid address",
+        ),
+        (
+            vec!["voucher", "check", &ch, "not-a-voucher!"],
+            "bad voucher text",
+        ),
+        (vec!["voucher", "add", &ch, "i1UC"], "bad voucher text"),
+        (
+            vec!["voucher", "check", &ch, &elsewhere],
+            "voucher is for channel",
+        ),
+        (vec!["voucher", "check", &ch, &forged], "wrong signer"),
+        (
+            vec!["voucher", "check", &ch, &v1],
+            "stale nonce: lane 0 is already at nonce 2",
+        ),
+        (
+            vec!["voucher", "create", &ch, "11"],
+            "insufficient funds in channel, shortfall: 1000000000000000000 attoFIL",
+        ),
+        (
+            vec!["voucher", "create", &ch, "3"],
+            "amounts are cumulative per lane",
+        ),
+        (vec!["add-funds", a, b, "5000"], "insufficient funds"),
+        (vec!["add-funds", &stranger, b, "1"], "wallet has no key"),
+        (vec!["wallet", "export", &stranger], "wallet has no key"),
+        (vec!["collect", &ch], "not settling"),
+        (vec!["add-funds", a, b, "1.5 mFIL"], "invalid amount"),
+        (vec!["add-funds", a, b, "-1"], "must be positive"),
+        (
+            vec!["add-funds", a, b, "0.0000000000000000001"],
+            "not a whole number of attoFIL",
+        ),
+        (
+            vec!["voucher", "create", &ch, "1", "1", "--lane", "2"],
+            "lane given twice",
+        ),
+        (vec!["chain", "advance", "0"], "epochs must be between"),
+        (
+            vec!["add-funds", a, b],
+            "required arguments were not provided",
+        ),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, expected) in &cases {
+        let err = repo.fails(args);
+        assert!(
+            err.contains(expected),
+            "paych {args:?}: expected {expected:?} in {err:?}"
+        );
+    }
+    // --json errors also come as JSON on stdout.
+    let out = repo.cmd(&["status", "t099999", "--json"]).output().unwrap();
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["kind"], "unknown_channel");
+    assert_eq!(repo.snapshot(), before, "failed commands change nothing");
+
+    // Settling: no new vouchers, no second settle, collect reports when.
+    let settled = repo.json(&["settle", &ch]);
+    let settling_at = settled["settling_at"].as_i64().unwrap();
+    let before = repo.snapshot();
+    assert!(
+        repo.fails(&["voucher", "create", &ch, "5"])
+            .contains("is settling")
+    );
+    assert!(repo.fails(&["settle", &ch]).contains("already settling"));
+    let early = repo.fails(&["collect", &ch]);
+    assert!(
+        early.contains(&format!(
+            "collect too early: channel {ch} can be collected from epoch {settling_at}"
+        )),
+        "{early}"
+    );
+    assert_eq!(repo.snapshot(), before);
+
+    // A settling channel is not reused by add-funds.
+    let fresh = repo.json(&["add-funds", a, b, "1"]);
+    assert_eq!(fresh["created"], true);
+    assert_ne!(fresh["channel"], ch.as_str());
+
+    // Past settling_at, vouchers are refused and collect works.
+    let head = repo.json(&["chain", "head"])["epoch"].as_i64().unwrap();
+    repo.ok(&["chain", "advance", &(settling_at - head).to_string()]);
+    assert!(
+        repo.fails(&["voucher", "submit", &ch, &v2])
+            .contains("vouchers can no longer be submitted")
+    );
+    let collected = repo.json(&["collect", &ch]);
+    assert_eq!(atto(&collected["paid_to_payee"]), 0);
+    assert_eq!(atto(&collected["returned_to_payer"]), 10 * FIL);
+    let status = repo.json(&["status", &ch]);
+    assert_eq!(status["status"]["state"], "collected");
+    assert!(
+        repo.fails(&["collect", &ch])
+            .contains("was collected at epoch")
+    );
+    assert!(
+        repo.ok(&["inspect", &ch])
+            .contains("no longer exists on chain")
+    );
+    repo.ok(&["devnet", "verify"]);
+}
+
+#[test]
+fn shared_vectors_decode_and_check() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/vouchers.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let repo = Repo::new();
+    for v in doc["vectors"].as_array().unwrap() {
+        let id = v["id"].as_str().unwrap();
+        let text = v["lotus_text"].as_str().unwrap();
+        // Decoding needs no repo.
+        let out = Command::new(BIN)
+            .args(["voucher", "decode", text, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{id}");
+        let decoded: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let expected = &v["decoded"];
+        let channel = fvm_shared::address::Address::from_bytes(&hex_decode(
+            expected["channel_addr_bytes_hex"].as_str().unwrap(),
+        ))
+        .unwrap();
+        assert_eq!(
+            decoded["channel_addr"],
+            paych_client::address::testnet(&channel),
+            "{id}"
+        );
+        assert_eq!(
+            decoded["lane"].to_string(),
+            expected["lane"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            decoded["nonce"].to_string(),
+            expected["nonce"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(decoded["amount"], v["input"]["amount"], "{id}");
+        assert_eq!(decoded["secret_hash"], expected["secret_hash_hex"], "{id}");
+        assert_eq!(decoded["text"], text, "{id}: re-encodes byte for byte");
+        let signer = paych_client::address::parse(v["signer_address"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            decoded["signer"],
+            paych_client::address::testnet(&signer),
+            "{id}: recovered signer"
+        );
+        assert_eq!(decoded["signature"]["data"], v["signature_hex"], "{id}");
+
+        // Checking needs the channel on this devnet, which it is not.
+        let err = repo.fails(&[
+            "voucher",
+            "check",
+            v["input"]["channel"].as_str().unwrap(),
+            text,
+        ]);
+        assert!(err.contains("unknown channel"), "{id}: {err}");
+    }
+    // The standard-base64 form (Zondax) is not the Lotus text form.
+    let zondax = doc["vectors"][0]["zondax_std_base64"].as_str().unwrap();
+    let mut decode = Command::new(BIN);
+    decode.args(["voucher", "decode", zondax]);
+    assert!(fails(decode).contains("bad voucher text"));
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn killing_a_chain_changing_command_leaves_a_consistent_repo() {
+    let repo = Repo::new();
+    let wallets = repo.wallets();
+    let (a, b) = (&wallets[0], &wallets[1]);
+    let mut applied = 0;
+    for (round, delay_ms) in [0u64, 40, 120, 250, 400, 700, 1100, 1600]
+        .into_iter()
+        .enumerate()
+    {
+        let before = repo.json(&["chain", "head"]);
+        let mut child = StdCommand::new(BIN)
+            .arg("--repo")
+            .arg(&repo.path)
+            .args(["add-funds", a, b, "1"])
+            .env_remove("PAYCH_BUILTIN_BUNDLE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+
+        let verified = repo.json(&["devnet", "verify"]);
+        assert_eq!(verified["ok"], true, "round {round}");
+        let after = repo.json(&["chain", "head"]);
+        let (m0, m1) = (
+            before["messages"].as_u64().unwrap(),
+            after["messages"].as_u64().unwrap(),
+        );
+        assert!(
+            m1 == m0 || m1 == m0 + 1,
+            "round {round}: at most the one message applied"
+        );
+        if m1 == m0 {
+            assert_eq!(after, before, "round {round}: nothing half-applied");
+        } else {
+            applied += 1;
+            assert_eq!(
+                after["epoch"].as_i64().unwrap(),
+                before["epoch"].as_i64().unwrap() + 1
+            );
+        }
+        let _ = status;
+    }
+    // Whatever was applied is visible and consistent: one channel holding
+    // one FIL per applied add-funds.
+    let channels = repo.json(&["list"]);
+    let total: u128 = channels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| atto(&c["balance"]))
+        .sum();
+    assert_eq!(total, applied as u128 * FIL);
+    // And the repo keeps working.
+    repo.ok(&["add-funds", a, b, "1"]);
+    repo.ok(&["devnet", "verify"]);
+}
+
+#[test]
+fn concurrent_voucher_creates_on_one_lane_never_share_a_nonce() {
+    let repo = Repo::new();
+    let wallets = repo.wallets();
+    let ch = repo.json(&["add-funds", &wallets[0], &wallets[1], "100"])["channel"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut created = 0usize;
+    for round in 0..3u64 {
+        // Amounts rise from round to round, so each round starts above the
+        // previous; within a round, order decides which creators succeed.
+        let children: Vec<_> = (0..3u64)
+            .map(|i| {
+                let amount = format!("{}", 1 + round * 10 + i);
+                StdCommand::new(BIN)
+                    .arg("--repo")
+                    .arg(&repo.path)
+                    .args(["voucher", "create", &ch, &amount, "--json"])
+                    .env_remove("PAYCH_BUILTIN_BUNDLE")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut nonces = Vec::new();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            if out.status.success() {
+                let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+                nonces.push(v["decoded"]["nonce"].as_u64().unwrap());
+            } else {
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(err.contains("amounts are cumulative"), "{err}");
+            }
+        }
+        assert!(
+            !nonces.is_empty(),
+            "round {round}: the largest amount always succeeds"
+        );
+        let mut unique = nonces.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            nonces.len(),
+            "round {round}: distinct nonces {nonces:?}"
+        );
+        created += nonces.len();
+    }
+    let listed = repo.json(&["voucher", "list", &ch]);
+    let nonces: Vec<u64> = listed["vouchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["nonce"].as_u64().unwrap())
+        .collect();
+    assert_eq!(nonces, (1..=created as u64).collect::<Vec<_>>());
+}

@@ -1,0 +1,186 @@
+//! Persistence behind traits: a [`Repo`] opens read or write units of work
+//! over a [`Store`], which holds everything the devnet keeps: the head, the
+//! applied messages with their receipts, the wallet, the tracked channels and
+//! the voucher store. Blocks are written through the store and read through
+//! the repo's [`BlockSource`].
+//!
+//! A write unit is atomic and exclusive: everything it does is committed
+//! together or not at all, and no other writer (thread or process) runs
+//! meanwhile. [`crate::sqlite::SqliteRepo`] is the real one;
+//! [`crate::memory::MemoryRepo`] is for tests.
+
+use std::sync::Arc;
+
+use cid::Cid;
+use fvm_shared::ActorID;
+use fvm_shared::address::Address;
+use fvm_shared::clock::ChainEpoch;
+use fvm_shared::crypto::signature::Signature;
+use fvm_shared::econ::TokenAmount;
+use fvm_shared::message::Message;
+use paych_actor::SignedVoucher;
+use paych_client::Key;
+
+use crate::blocks::BlockSource;
+use crate::error::Result;
+
+/// The chain's tip: the last epoch and the state root after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub epoch: ChainEpoch,
+    pub state_root: Cid,
+}
+
+/// An applied message, its receipt and what it cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageRecord {
+    /// Position in the chain's history (1-based; assigned by the store).
+    pub seq: u64,
+    /// The epoch the message was executed in.
+    pub epoch: ChainEpoch,
+    /// The message's CID (the signed message's for secp256k1 senders).
+    pub cid: Cid,
+    pub message: Message,
+    pub signature: Signature,
+    pub exit_code: u32,
+    pub return_data: Vec<u8>,
+    pub gas_used: u64,
+    pub base_fee_burn: TokenAmount,
+    pub over_estimation_burn: TokenAmount,
+    pub miner_tip: TokenAmount,
+    pub refund: TokenAmount,
+    /// The state root after this message.
+    pub state_root: Cid,
+}
+
+impl MessageRecord {
+    /// What the sender paid for gas.
+    pub fn fee(&self) -> TokenAmount {
+        &self.base_fee_burn + &self.over_estimation_burn + &self.miner_tip
+    }
+}
+
+/// A payment channel this repository tracks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelRecord {
+    /// The robust (f2/t2) address, the channel's name.
+    pub robust: Address,
+    pub id: ActorID,
+    /// The payer's key (or other non-ID) address.
+    pub from: Address,
+    /// The payee's key (or other non-ID) address.
+    pub to: Address,
+    pub from_id: ActorID,
+    pub to_id: ActorID,
+    pub created_epoch: ChainEpoch,
+    /// Set locally when Settle was sent from here.
+    pub settling: bool,
+    /// The epoch the channel was collected (and its actor deleted), if known.
+    pub collected_epoch: Option<ChainEpoch>,
+}
+
+/// How a voucher came to be stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoucherOrigin {
+    /// Created (and signed) by this wallet as the payer.
+    Created,
+    /// Received and accepted with `voucher add`.
+    Received,
+    /// First seen when submitted from here.
+    Submitted,
+}
+
+impl VoucherOrigin {
+    pub fn name(self) -> &'static str {
+        match self {
+            VoucherOrigin::Created => "created",
+            VoucherOrigin::Received => "received",
+            VoucherOrigin::Submitted => "submitted",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "created" => Some(VoucherOrigin::Created),
+            "received" => Some(VoucherOrigin::Received),
+            "submitted" => Some(VoucherOrigin::Submitted),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VoucherRecord {
+    /// The channel's robust address.
+    pub channel: Address,
+    pub voucher: SignedVoucher,
+    pub origin: VoucherOrigin,
+    pub submitted: bool,
+}
+
+/// What storing a voucher did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AddOutcome {
+    Inserted,
+    /// This exact voucher was already stored.
+    Duplicate,
+    /// A different voucher with the same lane and nonce is stored.
+    Conflict(Box<SignedVoucher>),
+}
+
+/// One unit of work's view of the repository.
+pub trait Store {
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+
+    /// A block, including those written in this unit.
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>>;
+    /// Stores blocks (already keyed by their CIDs). Existing blocks are kept.
+    fn put_blocks(&mut self, blocks: &[(Cid, Vec<u8>)]) -> Result<()>;
+
+    fn head(&self) -> Result<Option<Head>>;
+    fn set_head(&mut self, head: &Head) -> Result<()>;
+
+    /// Appends a message; returns its sequence number.
+    fn record_message(&mut self, record: &MessageRecord) -> Result<u64>;
+    /// The most recent `limit` messages, oldest first.
+    fn messages(&self, limit: usize) -> Result<Vec<MessageRecord>>;
+    fn message_count(&self) -> Result<u64>;
+
+    /// Stores a key; `false` if it was already there.
+    fn put_key(&mut self, key: &Key) -> Result<bool>;
+    fn key(&self, addr: &Address) -> Result<Option<Key>>;
+    /// Every key, in the order they were added.
+    fn keys(&self) -> Result<Vec<Key>>;
+
+    /// Inserts or replaces the channel with this robust address.
+    fn put_channel(&mut self, channel: &ChannelRecord) -> Result<()>;
+    fn channel_by_id(&self, id: ActorID) -> Result<Option<ChannelRecord>>;
+    /// Every tracked channel, in the order they were first stored.
+    fn channels(&self) -> Result<Vec<ChannelRecord>>;
+
+    fn add_voucher(&mut self, record: &VoucherRecord) -> Result<AddOutcome>;
+    /// The channel's vouchers, by lane then nonce.
+    fn vouchers(&self, channel: &Address) -> Result<Vec<VoucherRecord>>;
+    /// Marks every voucher on `lane` with a nonce up to `nonce` submitted;
+    /// returns how many changed.
+    fn mark_submitted(&mut self, channel: &Address, lane: u64, nonce: u64) -> Result<usize>;
+}
+
+/// A repository: units of work over a [`Store`], and committed blocks.
+pub trait Repo: Send + Sync {
+    /// Runs `f` over a consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T>;
+    /// Runs `f` exclusively; commits if it returns `Ok`, rolls back otherwise.
+    fn write<T>(&self, f: impl FnOnce(&mut dyn Store) -> Result<T>) -> Result<T>;
+    /// Committed blocks.
+    fn blocks(&self) -> Arc<dyn BlockSource>;
+}
+
+/// SQLite integers are signed; lanes and nonces above i64::MAX are refused
+/// before they reach the store.
+pub fn to_i64(value: u64, what: &str) -> Result<i64> {
+    i64::try_from(value).map_err(|_| {
+        crate::error::Error::invalid(format!("{what} {value} is too large (max 2^63-1)"))
+    })
+}
