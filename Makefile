@@ -7,6 +7,7 @@ WASM_PACKAGES := -p paych-actor -p devnet-account -p devnet-init -p devnet-inert
 BUNDLE_CAR := target/paych-devnet-bundle.car
 
 .PHONY: help toolchain wasm test test-bundle-env lint check gas bundle differential
+.PHONY: reliability reliability-ci reliability-tests fuzz fuzz-run fuzz-smoke reliability-summary
 
 help:
 	@echo "make wasm          build the actors for Wasm; prints the payment channel's .wasm path last"
@@ -15,6 +16,9 @@ help:
 	@echo "make gas           gas per step and Wasm size next to the built-in payment channel"
 	@echo "make bundle        write the devnet bundle as a CAR ($(BUNDLE_CAR))"
 	@echo "make differential  ours vs a real bundle's payment channel (needs PAYCH_BUILTIN_BUNDLE)"
+	@echo "make reliability   large property/FVM runs, malformed inputs, every fuzz target $(FUZZ_SECONDS)s; one summary"
+	@echo "make reliability-ci  the bounded version CI runs (fixed seeds, $(FUZZ_SMOKE_SECONDS)s fuzz smoke per target)"
+	@echo "make fuzz          every fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)); needs cargo-fuzz"
 
 toolchain:
 	rustup target add $(WASM_TARGET)
@@ -49,3 +53,62 @@ bundle: toolchain
 differential: toolchain
 	@test -n "$$PAYCH_BUILTIN_BUNDLE" || { echo "set PAYCH_BUILTIN_BUNDLE=path/to/builtin-actors.car" >&2; exit 2; }
 	$(CARGO) run --locked -q -p paych-integration-tests --bin differential
+
+# ----- reliability: model-based property tests, randomized FVM runs, the
+# malformed-input table and fuzzing (reliability/, fuzz/). Tests write their
+# counts to $(REL_DIR); reliability-summary adds them up with the fuzzers'
+# final stats and fails on any mismatch or crash.
+REL_DIR := $(CURDIR)/target/reliability
+# The large run explores new ground each time; its seed is printed.
+REL_SEED ?= $(shell date +%s)
+REL_PROPTEST_CASES ?= 5000
+REL_FVM_SEQUENCES ?= 400
+FUZZ_TARGETS := actor_params voucher address amount
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+# cargo-fuzz on stable Rust: no sanitizer (ASan needs nightly), optimised with
+# debug assertions and overflow checks. Its own workspace and target dir.
+FUZZ_TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),$(CURDIR)/target)/fuzz
+FUZZ_FLAGS := -O -a --sanitizer none --target-dir $(FUZZ_TARGET_DIR)
+
+reliability: toolchain
+	rm -rf $(REL_DIR)
+	$(MAKE) reliability-tests REL_ENV="PROPTEST_CASES=$(REL_PROPTEST_CASES) PROPTEST_RNG_SEED=$(REL_SEED) PAYCH_FVM_SEQUENCES=$(REL_FVM_SEQUENCES) PAYCH_FVM_SEED=$(REL_SEED)"
+	$(MAKE) fuzz-run
+	$(MAKE) reliability-summary SUMMARY_FLAGS=--require-fuzz
+
+reliability-ci: toolchain
+	rm -rf $(REL_DIR)
+	$(MAKE) reliability-tests REL_ENV="PROPTEST_CASES=256"
+	$(MAKE) fuzz-run FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	$(MAKE) reliability-summary SUMMARY_FLAGS=--require-fuzz
+
+reliability-tests:
+	mkdir -p $(REL_DIR)
+	env PAYCH_RELIABILITY_DIR=$(REL_DIR) $(REL_ENV) $(CARGO) test --locked -p paych-reliability -- --nocapture
+
+reliability-summary:
+	PAYCH_RELIABILITY_DIR=$(REL_DIR) $(CARGO) run --locked -q -p paych-reliability --bin reliability-summary -- $(SUMMARY_FLAGS)
+
+# Runs every target for FUZZ_SECONDS and records its log and exit status
+# (new corpus entries go to target/fuzz-corpus, crashes to $(REL_DIR)/artifacts).
+fuzz-run:
+	mkdir -p $(REL_DIR)
+	cd fuzz && $(CARGO) fuzz build $(FUZZ_FLAGS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(CURDIR)/target/fuzz-corpus/$$t $(REL_DIR)/artifacts/$$t; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  ( cd fuzz && $(CARGO) fuzz run $(FUZZ_FLAGS) $$t $(CURDIR)/target/fuzz-corpus/$$t seeds/$$t -- \
+	      -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$(REL_DIR)/artifacts/$$t/ ) \
+	    > $(REL_DIR)/fuzz-$$t.log 2>&1; \
+	  echo $$? > $(REL_DIR)/fuzz-$$t.status; \
+	  grep -E '^Done|^==|panicked|SUMMARY' $(REL_DIR)/fuzz-$$t.log | tail -n 3; \
+	done
+
+fuzz: fuzz-run
+	@for t in $(FUZZ_TARGETS); do \
+	  test "$$(cat $(REL_DIR)/fuzz-$$t.status)" = 0 || { echo "fuzz target $$t failed: see $(REL_DIR)/fuzz-$$t.log and $(REL_DIR)/artifacts/$$t/"; exit 1; }; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
