@@ -433,18 +433,20 @@ fn devnet(cmd: &DevnetCommand, dir: &Path, notes: &mut Vec<String>) -> Result<Ou
             Ok(Output::new(
                 format!(
                     "Repo OK: SQLite integrity ok; head epoch {} at state root {} matches the last of {} receipts; \
-                     {} actors hold {} = the genesis supply",
+                     {} actors hold {} = the genesis supply; {} tracked channels agree with the chain",
                     v.head.epoch,
                     v.head.state_root,
                     v.messages,
                     v.actors,
-                    format_fil(&v.total_balance)
+                    format_fil(&v.total_balance),
+                    v.channels
                 ),
                 json!({
                     "ok": true,
                     "head": {"epoch": v.head.epoch, "state_root": v.head.state_root.to_string()},
                     "messages": v.messages,
                     "actors": v.actors,
+                    "channels": v.channels,
                     "total_balance": atto(&v.total_balance),
                 }),
             ))
@@ -503,20 +505,39 @@ fn wallet(cmd: &WalletCommand, net: &Net) -> Result<Output> {
         }
         WalletCommand::List => {
             let list = net.wallet_list()?;
-            let mut lines = vec![format!(
-                "{:<88} {:<8} {:>28} {:>6}  Default",
-                "Address", "ID", "Balance", "Nonce"
-            )];
-            for w in &list {
-                lines.push(format!(
-                    "{:<88} {:<8} {:>28} {:>6}  {}",
-                    show(&w.address),
-                    w.id.map(|id| format!("t0{id}")).unwrap_or_default(),
-                    format_fil(&w.balance),
-                    w.nonce,
-                    if w.default { "X" } else { "" }
-                ));
-            }
+            let rows: Vec<[String; 5]> = list
+                .iter()
+                .map(|w| {
+                    [
+                        show(&w.address),
+                        w.id.map(|id| format!("t0{id}")).unwrap_or_default(),
+                        format_fil(&w.balance),
+                        w.nonce.to_string(),
+                        if w.default { "X" } else { "" }.to_string(),
+                    ]
+                })
+                .collect();
+            let header = ["Address", "ID", "Balance", "Nonce", "Default"].map(String::from);
+            let width = |i: usize| {
+                rows.iter()
+                    .chain([&header])
+                    .map(|r| r[i].len())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+            let lines: Vec<String> = [&header]
+                .into_iter()
+                .chain(rows.iter())
+                .map(|r| {
+                    format!(
+                        "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}",
+                        r[0], r[1], r[2], r[3], r[4]
+                    )
+                    .trim_end()
+                    .to_string()
+                })
+                .collect();
             Ok(Output::new(
                 lines.join("\n"),
                 Value::Array(

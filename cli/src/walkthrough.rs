@@ -186,15 +186,17 @@ pub fn run(json: bool, keep: bool) -> Result<Output> {
     let summary = [
         "Walkthrough complete: balances reconcile with the receipts.".to_string(),
         format!(
-            "  payer {}: {} = 1000 FIL - 15 FIL funded + 11 FIL returned - {} gas",
+            "  payer {}: {} = {} - 15 FIL funded + 11 FIL returned - {} gas",
             show(&payer_addr),
             format_fil(&payer_final),
+            format_fil(&initial(0)?),
             format_fil(&payer_fees)
         ),
         format!(
-            "  payee {}: {} = 1000 FIL + 4 FIL redeemed - {} gas",
+            "  payee {}: {} = {} + 4 FIL redeemed - {} gas",
             show(&payee_addr),
             format_fil(&payee_final),
+            format_fil(&initial(1)?),
             format_fil(&payee_fees)
         ),
         match &kept {

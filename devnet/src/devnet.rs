@@ -531,10 +531,35 @@ impl<R: Repo> Devnet<R> {
                 format_fil(&self.info.total_supply)
             )));
         }
+        // The local bookkeeping was committed with the messages: every
+        // tracked channel not collected here is a live channel on chain, and
+        // every collected one is gone.
+        let channels = self.repo.read(|store| {
+            let tree = self.state(store, &head.state_root)?;
+            let channels = store.channels()?;
+            for channel in &channels {
+                let actor = tree
+                    .get_actor(channel.id)
+                    .context("cannot load a channel actor")?;
+                let live = actor
+                    .as_ref()
+                    .is_some_and(|a| self.info.code_name(&a.code) == Some("paymentchannel"));
+                if live == channel.collected_epoch.is_some() {
+                    return Err(Error::repo(format!(
+                        "channel {} is {} locally but {} on chain",
+                        addr::show(&channel.robust),
+                        if live { "collected" } else { "open" },
+                        if live { "still exists" } else { "missing" },
+                    )));
+                }
+            }
+            Ok(channels.len() as u64)
+        })?;
         Ok(Verified {
             head,
             messages: count,
             actors,
+            channels,
             total_balance: total,
         })
     }
@@ -546,6 +571,8 @@ pub struct Verified {
     pub head: Head,
     pub messages: u64,
     pub actors: u64,
+    /// Tracked channels, each consistent with the chain.
+    pub channels: u64,
     pub total_balance: TokenAmount,
 }
 
