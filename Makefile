@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_PACKAGES := -p paych-actor -p devnet-account -p devnet-init -p devnet-inert -p test-probe
 BUNDLE_CAR := target/paych-devnet-bundle.car
 
-.PHONY: help toolchain wasm test test-bundle-env lint check gas bundle differential
+.PHONY: help toolchain wasm test test-bundle-env lint check gas bundle differential demo bench
 .PHONY: reliability reliability-ci reliability-tests fuzz fuzz-run fuzz-smoke reliability-summary
 
 help:
@@ -16,6 +16,8 @@ help:
 	@echo "make gas           gas per step and Wasm size next to the built-in payment channel"
 	@echo "make bundle        write the devnet bundle as a CAR ($(BUNDLE_CAR))"
 	@echo "make differential  ours vs a real bundle's payment channel (needs PAYCH_BUILTIN_BUNDLE)"
+	@echo "make demo          paych walkthrough: the whole payment channel story on a fresh temporary devnet"
+	@echo "make bench         vouchers created/checked per second, raw secp256k1 rates, messages applied per second"
 	@echo "make reliability   large property/FVM runs, malformed inputs, every fuzz target $(FUZZ_SECONDS)s; one summary"
 	@echo "make reliability-ci  the bounded version CI runs (fixed seeds, $(FUZZ_SMOKE_SECONDS)s fuzz smoke per target)"
 	@echo "make fuzz          every fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)); needs cargo-fuzz"
@@ -112,3 +114,9 @@ fuzz: fuzz-run
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+demo: toolchain
+	$(CARGO) run --locked --release -q -p paych-cli -- walkthrough
+
+bench: toolchain
+	$(CARGO) bench --locked -p paych-devnet --bench throughput
