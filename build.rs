@@ -23,7 +23,9 @@ const ACTORS: &[(&str, &str, &str)] = &[
 const SOURCES: &[&str] = &[
     "actor",
     "builtins",
+    "sdk-support",
     "test-actors",
+    ".cargo",
     "Cargo.lock",
     "Cargo.toml",
 ];

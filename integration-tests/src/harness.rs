@@ -131,6 +131,7 @@ pub struct HarnessBuilder {
     bundle: Bundle,
     account_code: Cid,
     seeds: u32,
+    tracing: bool,
 }
 
 impl HarnessBuilder {
@@ -148,6 +149,7 @@ impl HarnessBuilder {
             bundle,
             account_code,
             seeds: 0,
+            tracing: false,
         })
     }
 
@@ -222,6 +224,13 @@ impl HarnessBuilder {
         Party { id, key: None }
     }
 
+    /// Records an execution trace (every gas charge, call and IPLD operation)
+    /// in each message's `ApplyRet::exec_trace`.
+    pub fn with_tracing(mut self) -> Self {
+        self.tracing = true;
+        self
+    }
+
     fn tree(&mut self) -> &mut StateTree<MemoryBlockstore> {
         self.tester.state_tree.as_mut().expect("genesis state tree")
     }
@@ -238,6 +247,7 @@ impl HarnessBuilder {
             manifest: self.bundle.manifest(),
             paych_code,
             epoch: 0,
+            tracing: self.tracing,
             executor: None,
             channels: Vec::new(),
             steps: Vec::new(),
@@ -262,6 +272,7 @@ pub struct Harness {
     manifest: Cid,
     paych_code: Cid,
     epoch: ChainEpoch,
+    tracing: bool,
     executor: Option<Exec>,
     channels: Vec<ActorID>,
     steps: Vec<Step>,
@@ -283,6 +294,9 @@ impl Harness {
         nc.enable_actor_debugging();
         let mut mc = nc.for_epoch(epoch, epoch as u64 * 30, root);
         mc.set_base_fee(TokenAmount::from_atto(BASE_FEE));
+        if self.tracing {
+            mc.enable_tracing();
+        }
         let machine = DefaultMachine::new(&mc, store, DummyExterns)?;
         self.executor = Some(Exec::new(engine().clone(), machine)?);
         self.epoch = epoch;

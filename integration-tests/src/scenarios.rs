@@ -56,6 +56,7 @@ pub const ALL: &[(&str, Scenario)] = &[
         "authenticate_message_outcomes",
         authenticate_message_outcomes,
     ),
+    ("bls_signed_vouchers", bls_signed_vouchers),
     ("update_channel_settling", update_channel_settling),
     ("secret_preimage", secret_preimage),
     ("settle", settle),
@@ -831,6 +832,54 @@ pub fn authenticate_message_outcomes(bundle: &Bundle, lenient: bool) -> Harness 
     let ret = h.update("reply true", &payer, &channel, &sv, &[]);
     h.expect_ok("reply true", &ret);
     h.expect_eq("redeemed", h.view(channel.id).unwrap().to_send, atto(5));
+    h
+}
+
+/// Vouchers signed with BLS keys: the account actor verifies them against its
+/// f3 key, in both directions; a voucher signed by another BLS key is refused.
+pub fn bls_signed_vouchers(bundle: &Bundle, lenient: bool) -> Harness {
+    let mut b = HarnessBuilder::new(bundle.clone()).expect("genesis");
+    let payer = b.bls_account(fil(1000));
+    let payee = b.bls_account(fil(1000));
+    let impostor = b.bls_account(fil(1));
+    let mut h = start(b, lenient);
+    let channel = h.create_channel(&payer, &payee, atto(1000));
+
+    let mut sv = h.voucher(&channel, 0, 1, atto(10));
+    Harness::sign(&mut sv, &payer);
+    let ret = h.update(
+        "payee submits a BLS voucher from the payer",
+        &payee,
+        &channel,
+        &sv,
+        &[],
+    );
+    h.expect_ok("payee submits a BLS voucher from the payer", &ret);
+
+    let mut sv = h.voucher(&channel, 1, 1, atto(20));
+    Harness::sign(&mut sv, &payee);
+    let ret = h.update(
+        "payer submits a BLS voucher from the payee",
+        &payer,
+        &channel,
+        &sv,
+        &[],
+    );
+    h.expect_ok("payer submits a BLS voucher from the payee", &ret);
+
+    let before = h.view(channel.id);
+    let mut sv = h.voucher(&channel, 0, 2, atto(500));
+    Harness::sign(&mut sv, &impostor);
+    let ret = h.update(
+        "BLS voucher signed by another key",
+        &payee,
+        &channel,
+        &sv,
+        &[],
+    );
+    h.expect_code("BLS voucher signed by another key", &ret, CODE_16);
+    h.expect_eq("state unchanged", h.view(channel.id), before);
+    h.expect_eq("to_send", h.view(channel.id).unwrap().to_send, atto(30));
     h
 }
 

@@ -2,10 +2,17 @@
 //! Filecoin's built-in payment channel used for the same steps in the same FVM
 //! (../shared/reference/targets.md), plus the Wasm size.
 //!
+//! `gas --breakdown` also lists, per step, the gas charged in each actor's
+//! frame by charge name (wasm execution, IPLD reads and writes, sends, ...).
+//!
 //! With `PAYCH_BUILTIN_BUNDLE=bundle.car` the machine runs that bundle's real
 //! system/init/account actors and a second column measures the bundle's own
 //! payment channel, so both are measured in one run.
 
+use std::collections::BTreeMap;
+
+use fvm::executor::ApplyRet;
+use fvm::trace::ExecutionEvent;
 use fvm_shared::econ::TokenAmount;
 use paych_actor::Merge;
 use paych_bundle::{Bundle, PAYMENT_CHANNEL};
@@ -34,19 +41,49 @@ const STEPS: [(&str, u64); 9] = [
 ];
 const BUILTIN_WASM_SIZE: usize = 380_794;
 
-/// Runs the sequence and returns the gas of each step.
-fn measure(bundle: &Bundle) -> Vec<u64> {
+/// Gas charged per (actor frame, charge name), in milligas.
+type Breakdown = BTreeMap<(String, String), i64>;
+
+/// Attributes every gas charge of a message to the actor whose frame made it.
+fn breakdown(ret: &ApplyRet) -> Breakdown {
+    let mut frames = vec!["message".to_string()];
+    let mut out = Breakdown::new();
+    for event in &ret.exec_trace {
+        match event {
+            ExecutionEvent::Call { to, method, .. } => frames.push(format!("{to} m{method}")),
+            ExecutionEvent::CallReturn(..) | ExecutionEvent::CallError(_) => {
+                frames.pop();
+            }
+            ExecutionEvent::GasCharge(charge) => {
+                let frame = frames.last().cloned().unwrap_or_default();
+                *out.entry((frame, charge.name.to_string())).or_default() +=
+                    charge.total().as_milligas() as i64;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Runs the sequence and returns the gas of each step (and its breakdown
+/// when tracing).
+fn measure(bundle: &Bundle, tracing: bool) -> (Vec<u64>, Vec<Breakdown>) {
     let fil = TokenAmount::from_whole;
     let mut b = HarnessBuilder::new(bundle.clone()).expect("genesis");
+    if tracing {
+        b = b.with_tracing();
+    }
     let payer = b.secp_account(fil(1000));
     let payee = b.secp_account(fil(1000));
     let mut h = b.build().expect("machine");
     h.set_epoch(1);
 
     let mut gas = Vec::new();
-    let mut record = |h: &Harness, label: &str, ret: &fvm::executor::ApplyRet| {
+    let mut breakdowns = Vec::new();
+    let mut record = |h: &Harness, label: &str, ret: &ApplyRet| {
         h.expect_ok(label, ret);
         gas.push(ret.msg_receipt.gas_used);
+        breakdowns.push(breakdown(ret));
     };
     let (ret, channel) =
         h.try_create_channel("create", &payer, payer.address(), payee.address(), fil(10));
@@ -74,7 +111,7 @@ fn measure(bundle: &Bundle) -> Vec<u64> {
     h.set_epoch(settling_at);
     let ret = h.collect("collect", &payee, &channel);
     record(&h, "collect", &ret);
-    gas
+    (gas, breakdowns)
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -97,8 +134,9 @@ fn main() -> anyhow::Result<()> {
              builtin-actors CAR to measure with the real ones (as targets.md was)."
         );
     }
-    let ours = measure(&ours_bundle);
-    let theirs = real.as_ref().map(measure);
+    let tracing = std::env::args().any(|a| a == "--breakdown");
+    let (ours, details) = measure(&ours_bundle, tracing);
+    let theirs = real.as_ref().map(|b| measure(b, false).0);
 
     println!();
     print!(
@@ -165,5 +203,14 @@ fn main() -> anyhow::Result<()> {
     println!(
         "* built-in: Filecoin's builtin-actors v18 payment channel, real init/account (targets.md)."
     );
+
+    if tracing {
+        for ((label, _), detail) in STEPS.iter().zip(&details) {
+            println!("\n{label}");
+            for ((frame, name), milligas) in detail {
+                println!("  {frame:<40} {name:<36} {:>12}", milligas / 1000);
+            }
+        }
+    }
     Ok(())
 }

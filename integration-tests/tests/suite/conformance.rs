@@ -44,6 +44,7 @@ scenario_tests!(
     extra_call_succeed,
     extra_call_fail,
     authenticate_message_outcomes,
+    bls_signed_vouchers,
     update_channel_settling,
     secret_preimage,
     settle,
