@@ -55,12 +55,22 @@ impl Runtime for FvmRuntime {
     }
 
     fn actor_kind(&self, id: ActorID) -> ActorKind {
-        match fvm_sdk::actor::get_actor_code_cid(&Address::new_id(id)) {
-            None => ActorKind::Missing,
-            Some(code) => match fvm_sdk::actor::get_builtin_actor_type(&code) {
-                Some(t) => ActorKind::Builtin(t as u32),
-                None => ActorKind::User,
-            },
+        // The syscalls directly: the SDK's helper would first resolve the ID
+        // address (a wasted syscall) and panics on unexpected errors, where
+        // failing closed (no code) is the safe answer.
+        let mut buf = [0u8; fvm_shared::MAX_CID_LEN];
+        // SAFETY: the buffer outlives the call and its length is passed.
+        let len = match unsafe {
+            fvm_sdk::sys::actor::get_actor_code_cid(id, buf.as_mut_ptr(), buf.len() as u32)
+        } {
+            Ok(len) => len as usize,
+            Err(_) => return ActorKind::Missing,
+        };
+        // SAFETY: `buf[..len]` holds the CID the FVM just wrote.
+        match unsafe { fvm_sdk::sys::actor::get_builtin_actor_type(buf[..len].as_ptr()) } {
+            Ok(t) if t > 0 => ActorKind::Builtin(t as u32),
+            Ok(_) => ActorKind::User,
+            Err(_) => ActorKind::Missing,
         }
     }
 
