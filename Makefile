@@ -65,6 +65,7 @@ REL_DIR := $(CURDIR)/target/reliability
 REL_SEED ?= $(shell date +%s)
 REL_PROPTEST_CASES ?= 5000
 REL_FVM_SEQUENCES ?= 400
+REL_KILL_ROUNDS ?= 60
 FUZZ_TARGETS := actor_params voucher address amount
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
@@ -75,18 +76,20 @@ FUZZ_FLAGS := -O -a --sanitizer none --target-dir $(FUZZ_TARGET_DIR)
 
 reliability: toolchain
 	rm -rf $(REL_DIR)
-	$(MAKE) reliability-tests REL_ENV="PROPTEST_CASES=$(REL_PROPTEST_CASES) PROPTEST_RNG_SEED=$(REL_SEED) PAYCH_FVM_SEQUENCES=$(REL_FVM_SEQUENCES) PAYCH_FVM_SEED=$(REL_SEED)"
+	$(MAKE) reliability-tests REL_ENV="PROPTEST_CASES=$(REL_PROPTEST_CASES) PROPTEST_RNG_SEED=$(REL_SEED) PAYCH_FVM_SEQUENCES=$(REL_FVM_SEQUENCES) PAYCH_FVM_SEED=$(REL_SEED) PAYCH_KILL_ROUNDS=$(REL_KILL_ROUNDS) PAYCH_KILL_SEED=$(REL_SEED)"
 	$(MAKE) fuzz-run
 	$(MAKE) reliability-summary SUMMARY_FLAGS=--require-fuzz
 
 reliability-ci: toolchain
 	rm -rf $(REL_DIR)
-	$(MAKE) reliability-tests REL_ENV="PROPTEST_CASES=256"
+	$(MAKE) reliability-tests REL_ENV="PROPTEST_CASES=256 PAYCH_KILL_ROUNDS=12"
 	$(MAKE) fuzz-run FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	$(MAKE) reliability-summary SUMMARY_FLAGS=--require-fuzz
 
+# The crash-safety test kills the real paych binary: build it first.
 reliability-tests:
 	mkdir -p $(REL_DIR)
+	$(CARGO) build --locked -p paych-cli --bin paych
 	env PAYCH_RELIABILITY_DIR=$(REL_DIR) $(REL_ENV) $(CARGO) test --locked -p paych-reliability -- --nocapture
 
 reliability-summary:

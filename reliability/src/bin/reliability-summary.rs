@@ -94,6 +94,13 @@ fn main() -> ExitCode {
         get("malformed_inputs_fvm"),
         get("malformed_inputs_mock")
     );
+    println!(
+        "  CLI repo kill rounds:                {:>10}  ({} killed, {} of them after committing; {} acknowledged vouchers kept)",
+        get("crash_rounds"),
+        get("crash_kills"),
+        get("crash_kills_after_commit"),
+        get("crash_acknowledged_vouchers")
+    );
     for (target, (runs, crashed)) in &fuzz {
         match runs {
             Some((runs, secs)) => println!(
@@ -115,6 +122,7 @@ fn main() -> ExitCode {
         ("property cases", get("property_cases")),
         ("FVM sequences", get("fvm_sequences")),
         ("malformed inputs", get("malformed_inputs_fvm")),
+        ("CLI kill rounds", get("crash_rounds")),
     ] {
         if n == 0 {
             println!("  MISSING: no {what} ran");
