@@ -62,6 +62,8 @@ pub enum EpochSpec {
     /// settling_at + d (current epoch + d when not settling).
     AroundSettling(i64),
     Max,
+    /// i64::MIN: negative epochs decode and must be handled like any other.
+    Min,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -214,6 +216,7 @@ fn time_lock_min() -> impl Strategy<Value = EpochSpec> {
         10 => Just(EpochSpec::Zero),
         3 => (-2i64..=2).prop_map(EpochSpec::Rel),
         1 => (-1i64..=1).prop_map(EpochSpec::AroundSettling),
+        1 => Just(EpochSpec::Min),
     ]
 }
 
@@ -223,6 +226,7 @@ fn time_lock_max() -> impl Strategy<Value = EpochSpec> {
         3 => (-2i64..=2).prop_map(EpochSpec::Rel),
         1 => (-1i64..=1).prop_map(EpochSpec::AroundSettling),
         1 => Just(EpochSpec::Max),
+        1 => Just(EpochSpec::Min),
     ]
 }
 
@@ -231,6 +235,7 @@ fn min_settle_height() -> impl Strategy<Value = EpochSpec> {
         12 => Just(EpochSpec::Zero),
         2 => (-3i64..3000).prop_map(EpochSpec::Rel),
         2 => (-1i64..=1).prop_map(EpochSpec::AroundSettling),
+        1 => Just(EpochSpec::Min),
     ]
 }
 
@@ -429,6 +434,7 @@ fn resolve_epoch(model: &Model, spec: EpochSpec) -> Epoch {
             s => s + d,
         },
         EpochSpec::Max => i64::MAX,
+        EpochSpec::Min => i64::MIN,
     }
 }
 
