@@ -95,6 +95,12 @@ fn main() -> ExitCode {
         get("malformed_inputs_mock")
     );
     println!(
+        "  CLI voucher check inputs:            {:>10}  ({} accepted, {} of them redeemed on chain)",
+        get("cli_voucher_inputs"),
+        get("cli_vouchers_accepted"),
+        get("cli_vouchers_redeemed")
+    );
+    println!(
         "  CLI repo kill rounds:                {:>10}  ({} killed, {} of them after committing; {} acknowledged vouchers kept)",
         get("crash_rounds"),
         get("crash_kills"),
