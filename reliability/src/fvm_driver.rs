@@ -37,10 +37,12 @@ impl FvmChain {
     /// (for replays) and the channel under test holding `balance`.
     pub fn new(bundle: &Bundle, balance: &BigInt) -> anyhow::Result<Self> {
         let mut b = HarnessBuilder::new(bundle.clone())?;
-        // The payer can fund channels up to the FVM's 128-bit limit several times over.
-        let payer = b.secp_account(TokenAmount::from_atto(BigInt::one() << 130));
-        let payee = b.bls_account(TokenAmount::from_whole(1_000_000));
-        let stranger = b.secp_account(TokenAmount::from_whole(1_000_000));
+        // Anyone tops channels up, with amounts up to the FVM's 128-bit
+        // limit, several times over.
+        let rich = || TokenAmount::from_atto(BigInt::one() << 130);
+        let payer = b.secp_account(rich());
+        let payee = b.bls_account(rich());
+        let stranger = b.secp_account(rich());
         let extra_ok = b.probe(test_probe::Config::default(), TokenAmount::default());
         let extra_fails = b.probe(
             test_probe::Config {
@@ -114,9 +116,9 @@ impl Chain for FvmChain {
                 self.h.set_epoch(*epoch);
                 Executed::Tick
             }
-            Op::AddFunds(amount) => {
-                let payer = self.payer.clone();
-                let ret = self.h.add_funds(label, &payer, &channel, tokens(amount));
+            Op::AddFunds(who, amount) => {
+                let sender = self.party(*who).clone();
+                let ret = self.h.add_funds(label, &sender, &channel, tokens(amount));
                 self.record(&ret)
             }
             Op::Settle(who) => {

@@ -217,7 +217,7 @@ impl Chain for MockChain {
         }
         let code = match op {
             Op::SetEpoch(_) => unreachable!(),
-            Op::AddFunds(amount) => {
+            Op::AddFunds(_, amount) => {
                 // A plain value transfer runs no actor code.
                 self.rt.balance += tokens(amount);
                 0

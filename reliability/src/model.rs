@@ -96,8 +96,8 @@ pub struct Voucher {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     Update(Voucher),
-    /// A plain value transfer to the channel (anyone may send one).
-    AddFunds(BigInt),
+    /// A plain value transfer to the channel by anyone (no actor code runs).
+    AddFunds(Who, BigInt),
     Settle(Who),
     Collect(Who),
     /// The chain moves to this epoch (never backwards).
@@ -177,7 +177,7 @@ impl Model {
                 Outcome::Tick
             }
             _ if self.channel.is_none() => Outcome::Gone,
-            Op::AddFunds(amount) => {
+            Op::AddFunds(_, amount) => {
                 self.balance += amount;
                 Outcome::Exit(code::OK)
             }

@@ -118,7 +118,7 @@ pub enum AdvanceSpec {
 #[derive(Clone, Debug)]
 pub enum Step {
     Update(VoucherSpec),
-    AddFunds(AmountSpec),
+    AddFunds(Who, AmountSpec),
     Settle(Who),
     Collect(Who),
     Advance(AdvanceSpec),
@@ -327,7 +327,7 @@ fn advance() -> impl Strategy<Value = AdvanceSpec> {
 pub fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         12 => voucher().prop_map(Step::Update),
-        1 => funds_amount().prop_map(Step::AddFunds),
+        1 => (who(), funds_amount()).prop_map(|(w, a)| Step::AddFunds(w, a)),
         2 => who().prop_map(Step::Settle),
         2 => who().prop_map(Step::Collect),
         3 => advance().prop_map(Step::Advance),
@@ -530,16 +530,16 @@ fn resolve_voucher(model: &Model, spec: &VoucherSpec) -> Voucher {
 pub fn resolve(model: &Model, scenario: &Scenario, step: &Step) -> Op {
     match step {
         Step::Update(spec) => Op::Update(resolve_voucher(model, spec)),
-        Step::AddFunds(spec) => {
+        Step::AddFunds(who, spec) => {
             let amount = match spec {
                 AmountSpec::Near2Pow255(d) => &scenario.huge + BigInt::from(*d),
                 AmountSpec::LanePlus(d) => BigInt::from(d.unsigned_abs()),
                 _ => BigInt::from(1),
             };
             if &model.balance + &amount >= scenario.balance_cap {
-                Op::AddFunds(BigInt::from(1))
+                Op::AddFunds(*who, BigInt::from(1))
             } else {
-                Op::AddFunds(amount)
+                Op::AddFunds(*who, amount)
             }
         }
         Step::Settle(who) => Op::Settle(*who),
