@@ -47,7 +47,7 @@ lint: toolchain
 check: lint test
 
 gas: toolchain
-	$(CARGO) run --locked -q -p paych-integration-tests --bin gas
+	$(CARGO) run --locked -q -p paych-integration-tests --bin gas -- $(GAS_ARGS)
 
 bundle: toolchain
 	$(CARGO) run --locked -q -p paych-bundle --bin write-bundle -- $(BUNDLE_CAR)
@@ -119,7 +119,7 @@ fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 demo: toolchain
-	$(CARGO) run --locked --release -q -p paych-cli -- walkthrough
+	$(CARGO) run --locked -q -p paych-cli -- walkthrough
 
 bench: toolchain
 	$(CARGO) bench --locked -p paych-devnet --bench throughput
