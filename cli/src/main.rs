@@ -2,6 +2,13 @@
 //! devnet. A thin shell: parse, call `paych-devnet`, print text or `--json`,
 //! and turn every error into one line on stderr with a non-zero exit code.
 
+/// `println!` that treats a closed stdout (`paych list | head -1`) as the
+/// reader having seen enough: the process ends quietly instead of panicking.
+macro_rules! out {
+    () => { $crate::write_stdout(format_args!("")) };
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*)) };
+}
+
 mod cli;
 mod commands;
 mod render;
@@ -34,23 +41,23 @@ fn execute(cli: &Cli) -> ExitCode {
                 {
                     object.insert("notes".into(), json!(notes));
                 }
-                println!(
+                out!(
                     "{}",
                     serde_json::to_string_pretty(&value).expect("JSON always serializes")
                 );
             } else {
                 for note in notes {
-                    println!("{note}");
+                    out!("{note}");
                 }
                 if !output.text.is_empty() {
-                    println!("{}", output.text);
+                    out!("{}", output.text);
                 }
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
             if cli.json {
-                println!(
+                out!(
                     "{}",
                     json!({"error": {"kind": e.kind().name(), "message": e.message()}})
                 );
@@ -58,6 +65,17 @@ fn execute(cli: &Cli) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn write_stdout(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write output: {e}");
+        std::process::exit(1);
     }
 }
 

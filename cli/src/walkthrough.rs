@@ -27,7 +27,7 @@ impl Script {
     fn run(&mut self, args: &[&str]) -> Result<Value> {
         let command = format!("paych {}", args.join(" "));
         if !self.json {
-            println!("$ {command}");
+            out!("$ {command}");
         }
         let mut argv = vec![
             "paych".to_string(),
@@ -46,12 +46,12 @@ impl Script {
         })?;
         if !self.json {
             for note in &notes {
-                println!("{note}");
+                out!("{note}");
             }
             if !output.text.is_empty() {
-                println!("{}", output.text);
+                out!("{}", output.text);
             }
-            println!();
+            out!();
         }
         self.steps
             .push(json!({"command": command, "output": output.json.clone()}));
@@ -60,7 +60,7 @@ impl Script {
 
     fn say(&self, text: &str) {
         if !self.json {
-            println!("# {text}");
+            out!("# {text}");
         }
     }
 }
@@ -84,10 +84,10 @@ pub fn run(json: bool, keep: bool) -> Result<Output> {
         steps: Vec::new(),
     };
     if !json {
-        println!(
+        out!(
             "# A fresh devnet repo for this walkthrough; to repeat the steps by hand, point paych at it:"
         );
-        println!("$ export PAYCH_REPO={}\n", repo.display());
+        out!("$ export PAYCH_REPO={}\n", repo.display());
     }
 
     s.say("Genesis gives three funded wallet addresses. The first pays, the second is paid.");

@@ -712,3 +712,24 @@ fn a_builtin_actors_bundle_car_can_replace_the_stand_ins() {
         .arg(&bad);
     assert!(fails(init).contains("cannot load the actor bundle"));
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `paych wallet list | head -0`: the reader is gone before anything is
+    // written. The command must end quietly, not panic on the broken pipe.
+    let repo = Repo::new();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = StdCommand::new(BIN)
+        .env_remove("PAYCH_BUILTIN_BUNDLE")
+        .arg("--repo")
+        .arg(&repo.path)
+        .args(["wallet", "list"])
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "{stderr}");
+}
