@@ -4,9 +4,16 @@
 CARGO ?= cargo
 WASM_TARGET := wasm32-unknown-unknown
 WASM_PACKAGES := -p paych-actor -p devnet-account -p devnet-init -p devnet-inert -p test-probe
-BUNDLE_CAR := target/paych-devnet-bundle.car
+BUNDLE_CAR := $(CURDIR)/target/paych-devnet-bundle.car
 
-.PHONY: help toolchain wasm test test-bundle-env lint check gas bundle differential demo bench
+# Cargo unifies dependency features over the packages a command selects, so a
+# `-p one-crate` build after a `--workspace` build recompiles the FVM with other
+# features. Everything on the test/CI path therefore selects the workspace.
+WORKSPACE := --locked --workspace
+TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),$(CURDIR)/target)
+BIN := $(TARGET_DIR)/debug
+
+.PHONY: help toolchain wasm bins test test-bundle-env lint check gas bundle differential demo bench
 .PHONY: reliability reliability-ci reliability-tests fuzz fuzz-run fuzz-smoke reliability-summary
 
 help:
@@ -37,7 +44,7 @@ test: toolchain
 # The PAYCH_BUILTIN_BUNDLE path, with a CAR this project writes itself: the
 # conformance suite runs on the bundle's init/account and our payment channel.
 test-bundle-env: bundle
-	PAYCH_BUILTIN_BUNDLE=$(BUNDLE_CAR) $(CARGO) test --locked -p paych-integration-tests --test suite conformance::
+	PAYCH_BUILTIN_BUNDLE=$(BUNDLE_CAR) $(CARGO) test $(WORKSPACE) --test suite conformance::
 
 lint: toolchain
 	$(CARGO) fmt --all -- --check
@@ -46,15 +53,20 @@ lint: toolchain
 
 check: lint test
 
-gas: toolchain
-	$(CARGO) run --locked -q -p paych-integration-tests --bin gas -- $(GAS_ARGS)
+gas: bins
+	$(BIN)/gas $(GAS_ARGS)
 
-bundle: toolchain
-	$(CARGO) run --locked -q -p paych-bundle --bin write-bundle -- $(BUNDLE_CAR)
+# Every binary of the workspace (paych, gas, differential, write-bundle, ...),
+# built with the same features as the tests so nothing is compiled twice.
+bins: toolchain
+	$(CARGO) build $(WORKSPACE) --bins
 
-differential: toolchain
+bundle: bins
+	$(BIN)/write-bundle $(BUNDLE_CAR)
+
+differential: bins
 	@test -n "$$PAYCH_BUILTIN_BUNDLE" || { echo "set PAYCH_BUILTIN_BUNDLE=path/to/builtin-actors.car" >&2; exit 2; }
-	$(CARGO) run --locked -q -p paych-integration-tests --bin differential
+	$(BIN)/differential
 
 # ----- reliability: model-based property tests, randomized FVM runs, the
 # malformed-input table and fuzzing (reliability/, fuzz/). Tests write their
@@ -87,13 +99,12 @@ reliability-ci: toolchain
 	$(MAKE) reliability-summary SUMMARY_FLAGS=--require-fuzz
 
 # The crash-safety test kills the real paych binary: build it first.
-reliability-tests:
+reliability-tests: bins
 	mkdir -p $(REL_DIR)
-	$(CARGO) build --locked -p paych-cli --bin paych
-	env PAYCH_RELIABILITY_DIR=$(REL_DIR) $(REL_ENV) $(CARGO) test --locked -p paych-reliability -- --nocapture
+	env PAYCH_RELIABILITY_DIR=$(REL_DIR) $(REL_ENV) $(CARGO) test $(WORKSPACE) --test reliability -- --nocapture
 
-reliability-summary:
-	PAYCH_RELIABILITY_DIR=$(REL_DIR) $(CARGO) run --locked -q -p paych-reliability --bin reliability-summary -- $(SUMMARY_FLAGS)
+reliability-summary: bins
+	PAYCH_RELIABILITY_DIR=$(REL_DIR) $(BIN)/reliability-summary $(SUMMARY_FLAGS)
 
 # Runs every target for FUZZ_SECONDS and records its log and exit status
 # (new corpus entries go to target/fuzz-corpus, crashes to $(REL_DIR)/artifacts).
@@ -118,8 +129,8 @@ fuzz: fuzz-run
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
-demo: toolchain
-	$(CARGO) run --locked -q -p paych-cli -- walkthrough
+demo: bins
+	$(BIN)/paych walkthrough
 
 bench: toolchain
 	$(CARGO) bench --locked -p paych-devnet --bench throughput

@@ -283,6 +283,20 @@ mod tests {
     }
 
     #[test]
+    fn actor_type_numbers_are_manifest_positions() {
+        use paych_actor::ext::builtin;
+        let type_of =
+            |name: &str| MANIFEST_NAMES.iter().position(|n| *n == name).unwrap() as u32 + 1;
+        assert_eq!(type_of("system"), builtin::SYSTEM);
+        assert_eq!(type_of("init"), builtin::INIT);
+        assert_eq!(type_of("account"), builtin::ACCOUNT);
+        assert_eq!(type_of(PAYMENT_CHANNEL), builtin::PAYMENT_CHANNEL);
+        assert_eq!(type_of("placeholder"), builtin::PLACEHOLDER);
+        assert_eq!(type_of("evm"), builtin::EVM);
+        assert_eq!(type_of("ethaccount"), builtin::ETHACCOUNT);
+    }
+
+    #[test]
     fn car_round_trip_preserves_manifest_and_code() {
         let bundle = Bundle::devnet();
         let mut car = Vec::new();

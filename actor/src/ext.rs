@@ -47,7 +47,8 @@ pub mod init {
 }
 
 /// Built-in actor types, numbered as the FVM numbers them: by position in the
-/// canonical builtin-actors manifest, starting at 1.
+/// canonical builtin-actors manifest, starting at 1 (the order is listed in
+/// `paych_bundle::MANIFEST_NAMES`).
 pub mod builtin {
     pub const SYSTEM: u32 = 1;
     pub const INIT: u32 = 2;
@@ -56,24 +57,4 @@ pub mod builtin {
     pub const PLACEHOLDER: u32 = 13;
     pub const EVM: u32 = 14;
     pub const ETHACCOUNT: u32 = 16;
-
-    /// The manifest entry names in canonical order; entry `i` has type `i + 1`.
-    pub const MANIFEST_NAMES: [&str; 16] = [
-        "system",
-        "init",
-        "cron",
-        "account",
-        "storagepower",
-        "storageminer",
-        "storagemarket",
-        "paymentchannel",
-        "multisig",
-        "reward",
-        "verifiedregistry",
-        "datacap",
-        "placeholder",
-        "evm",
-        "eam",
-        "ethaccount",
-    ];
 }

@@ -81,6 +81,24 @@ pub struct SignedVoucher {
 }
 
 impl SignedVoucher {
+    /// An unsigned voucher for `lane` with no time locks, secret, extra call,
+    /// minimum settle height or merges: the common shape.
+    pub fn new(channel_addr: Address, lane: u64, nonce: u64, amount: TokenAmount) -> Self {
+        Self {
+            channel_addr,
+            time_lock_min: 0,
+            time_lock_max: 0,
+            secret_pre_image: Vec::new(),
+            extra: None,
+            lane,
+            nonce,
+            amount,
+            min_settle_height: 0,
+            merges: Vec::new(),
+            signature: None,
+        }
+    }
+
     /// The bytes a voucher's signature covers: the same 11-element array with
     /// the signature slot encoded as CBOR null. This is the only place they are
     /// built.

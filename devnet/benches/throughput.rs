@@ -69,19 +69,12 @@ fn main() {
 
     // Raw secp256k1 on a voucher's signing bytes, as a payer and payee do.
     let key = Key::generate(KeyType::Secp256k1);
-    let sample = paych_actor::SignedVoucher {
-        channel_addr: fvm_shared::address::Address::new_id(1000),
-        time_lock_min: 0,
-        time_lock_max: 0,
-        secret_pre_image: Vec::new(),
-        extra: None,
-        lane: 0,
-        nonce: 1,
-        amount: TokenAmount::from_whole(1),
-        min_settle_height: 0,
-        merges: Vec::new(),
-        signature: None,
-    };
+    let sample = paych_actor::SignedVoucher::new(
+        fvm_shared::address::Address::new_id(1000),
+        0,
+        1,
+        TokenAmount::from_whole(1),
+    );
     let bytes = sample.signing_bytes().unwrap();
     let sig = key.sign(&bytes);
     rates.push(measure(

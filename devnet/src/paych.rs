@@ -615,19 +615,7 @@ impl<R: Repo> Devnet<R> {
                 .checked_add(1)
                 .filter(|n| *n <= i64::MAX as u64)
                 .ok_or_else(|| Error::invalid(format!("lane {lane} has no nonces left")))?;
-            let mut sv = SignedVoucher {
-                channel_addr: ch.robust,
-                time_lock_min: 0,
-                time_lock_max: 0,
-                secret_pre_image: Vec::new(),
-                extra: None,
-                lane,
-                nonce,
-                amount: amount.clone(),
-                min_settle_height: 0,
-                merges: Vec::new(),
-                signature: None,
-            };
+            let mut sv = SignedVoucher::new(ch.robust, lane, nonce, amount.clone());
             voucher::sign(&mut sv, &key);
             let record = VoucherRecord { channel: ch.robust, voucher: sv.clone(), origin: VoucherOrigin::Created, submitted: false };
             match tx.add_voucher(&record)? {
@@ -1304,19 +1292,12 @@ mod tests {
     }
 
     fn voucher(lane: u64, nonce: u64, amount: u64) -> SignedVoucher {
-        SignedVoucher {
-            channel_addr: Address::new_id(100),
-            time_lock_min: 0,
-            time_lock_max: 0,
-            secret_pre_image: Vec::new(),
-            extra: None,
+        SignedVoucher::new(
+            Address::new_id(100),
             lane,
             nonce,
-            amount: TokenAmount::from_atto(amount),
-            min_settle_height: 0,
-            merges: Vec::new(),
-            signature: None,
-        }
+            TokenAmount::from_atto(amount),
+        )
     }
 
     #[test]

@@ -58,20 +58,16 @@ fn channel(reply: u8, epoch_byte: u8, settled: bool) -> MockRuntime {
     rt.call(INIT_ID, 1, ctor).expect("constructor");
     for lane in 0..2u64 {
         let sv = SignedVoucher {
-            channel_addr: Address::new_id(CHANNEL_ID),
-            time_lock_min: 0,
-            time_lock_max: 0,
-            secret_pre_image: vec![],
-            extra: None,
-            lane,
-            nonce: 3,
-            amount: TokenAmount::from_atto(100 + lane),
-            min_settle_height: 0,
-            merges: vec![],
             signature: Some(fvm_shared::crypto::signature::Signature::new_bls(vec![
                 1;
                 96
             ])),
+            ..SignedVoucher::new(
+                Address::new_id(CHANNEL_ID),
+                lane,
+                3,
+                TokenAmount::from_atto(100 + lane),
+            )
         };
         let params =
             IpldBlock::serialize_cbor(&UpdateChannelStateParams { sv, secret: vec![] }).unwrap();

@@ -605,19 +605,7 @@ impl Harness {
         nonce: u64,
         amount: TokenAmount,
     ) -> SignedVoucher {
-        SignedVoucher {
-            channel_addr: channel.robust,
-            time_lock_min: 0,
-            time_lock_max: 0,
-            secret_pre_image: vec![],
-            extra: None,
-            lane,
-            nonce,
-            amount,
-            min_settle_height: 0,
-            merges: vec![],
-            signature: None,
-        }
+        SignedVoucher::new(channel.robust, lane, nonce, amount)
     }
 
     /// Signs `sv` with `signer`'s key.

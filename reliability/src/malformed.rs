@@ -101,19 +101,7 @@ fn signed(ctx: &Context, mut sv: SignedVoucher) -> SignedVoucher {
 }
 
 fn base_voucher(ctx: &Context) -> SignedVoucher {
-    SignedVoucher {
-        channel_addr: ctx.channel,
-        time_lock_min: 0,
-        time_lock_max: 0,
-        secret_pre_image: vec![],
-        extra: None,
-        lane: 0,
-        nonce: 1,
-        amount: TokenAmount::from_atto(1),
-        min_settle_height: 0,
-        merges: vec![],
-        signature: None,
-    }
+    SignedVoucher::new(ctx.channel, 0, 1, TokenAmount::from_atto(1))
 }
 
 /// The 11 fields of a voucher, each encoded on its own.

@@ -23,17 +23,13 @@ fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
 
 fn sv(lane: u64, nonce: u64, amount: u64) -> SignedVoucher {
     SignedVoucher {
-        channel_addr: Address::new_id(100),
-        time_lock_min: 0,
-        time_lock_max: 0,
-        secret_pre_image: vec![],
-        extra: None,
-        lane,
-        nonce,
-        amount: TokenAmount::from_atto(amount),
-        min_settle_height: 0,
-        merges: vec![],
         signature: Some(Signature::new_bls(vec![1; 96])),
+        ..SignedVoucher::new(
+            Address::new_id(100),
+            lane,
+            nonce,
+            TokenAmount::from_atto(amount),
+        )
     }
 }
 

@@ -145,19 +145,12 @@ impl World {
     }
 
     fn voucher(&self, lane: u64, nonce: u64, milli: u64) -> SignedVoucher {
-        SignedVoucher {
-            channel_addr: self.channel,
-            time_lock_min: 0,
-            time_lock_max: 0,
-            secret_pre_image: vec![],
-            extra: None,
+        SignedVoucher::new(
+            self.channel,
             lane,
             nonce,
-            amount: TokenAmount::from_atto(milli as u128 * MILLI as u128),
-            min_settle_height: 0,
-            merges: vec![],
-            signature: None,
-        }
+            TokenAmount::from_atto(milli as u128 * MILLI as u128),
+        )
     }
 
     fn sign(&self, sv: &mut SignedVoucher, who: &str) {
