@@ -13,7 +13,7 @@ WORKSPACE := --locked --workspace
 TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),$(CURDIR)/target)
 BIN := $(TARGET_DIR)/debug
 
-.PHONY: help toolchain wasm bins test test-bundle-env lint check gas bundle differential demo bench
+.PHONY: help toolchain lint-tools fuzz-tools wasm bins test test-bundle-env lint check gas bundle differential demo bench
 .PHONY: reliability reliability-ci reliability-tests fuzz fuzz-run fuzz-smoke reliability-summary
 
 help:
@@ -27,10 +27,17 @@ help:
 	@echo "make bench         vouchers created/checked per second, raw secp256k1 rates, messages applied per second"
 	@echo "make reliability   large property/FVM runs, malformed inputs, every fuzz target $(FUZZ_SECONDS)s; one summary"
 	@echo "make reliability-ci  the bounded version CI runs (fixed seeds, $(FUZZ_SMOKE_SECONDS)s fuzz smoke per target)"
-	@echo "make fuzz          every fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)); needs cargo-fuzz"
+	@echo "make fuzz          every fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)); installs cargo-fuzz if missing"
 
+# Every documented target installs what it needs, as .ci/run does.
 toolchain:
 	rustup target add $(WASM_TARGET)
+
+lint-tools: toolchain
+	rustup component add rustfmt clippy
+
+fuzz-tools:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 
 wasm: toolchain
 	$(CARGO) build --locked --target $(WASM_TARGET) --profile wasm $(WASM_PACKAGES)
@@ -46,7 +53,7 @@ test: toolchain
 test-bundle-env: bundle
 	PAYCH_BUILTIN_BUNDLE=$(BUNDLE_CAR) $(CARGO) test $(WORKSPACE) --test suite conformance::
 
-lint: toolchain
+lint: lint-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked --target $(WASM_TARGET) $(WASM_PACKAGES) -p sdk-support -- -D warnings
@@ -108,7 +115,7 @@ reliability-summary: bins
 
 # Runs every target for FUZZ_SECONDS and records its log and exit status
 # (new corpus entries go to target/fuzz-corpus, crashes to $(REL_DIR)/artifacts).
-fuzz-run:
+fuzz-run: fuzz-tools
 	mkdir -p $(REL_DIR)
 	cd fuzz && $(CARGO) fuzz build $(FUZZ_FLAGS)
 	@for t in $(FUZZ_TARGETS); do \

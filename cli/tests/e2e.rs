@@ -443,7 +443,7 @@ fn every_error_is_one_line_and_leaves_the_repo_unchanged() {
 
 #[test]
 fn shared_vectors_decode_and_check() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/vouchers.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/vouchers.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let repo = Repo::new();
     for v in doc["vectors"].as_array().unwrap() {
