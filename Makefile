@@ -140,4 +140,4 @@ demo: bins
 	$(BIN)/paych walkthrough
 
 bench: toolchain
-	$(CARGO) bench --locked -p paych-devnet --bench throughput
+	$(CARGO) bench --locked -p paych-manager --bench throughput

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+pub use actor_interfaces::BuiltinType;
 use anyhow::{Context, anyhow, bail};
 use cid::Cid;
 use fvm_ipld_blockstore::{Block, Blockstore, MemoryBlockstore};
@@ -29,33 +30,52 @@ pub mod wasm {
 /// of the devnet stand-ins.
 pub const BUNDLE_ENV: &str = "PAYCH_BUILTIN_BUNDLE";
 
-/// Manifest entry names in canonical order; entry `i` has actor type `i + 1`.
-pub const MANIFEST_NAMES: [&str; 16] = [
-    "system",
-    "init",
-    "cron",
-    "account",
-    "storagepower",
-    "storageminer",
-    "storagemarket",
-    "paymentchannel",
-    "multisig",
-    "reward",
-    "verifiedregistry",
-    "datacap",
-    "placeholder",
-    "evm",
-    "eam",
-    "ethaccount",
-];
+/// A builtin-actors manifest: `[1, data]`, where `data` lists `(name, code
+/// CID)` entries. The FVM numbers the built-in types by entry position, so a
+/// manifest in the canonical order ([`BuiltinType::ALL`]) gives every type its
+/// mainnet number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub cid: Cid,
+    pub entries: Vec<(String, Cid)>,
+}
 
-pub const PAYMENT_CHANNEL: &str = "paymentchannel";
+impl Manifest {
+    /// Reads the manifest `cid` from `store` (the one manifest reader).
+    pub fn load(store: &impl Blockstore, cid: &Cid) -> anyhow::Result<Self> {
+        let (version, data): (u32, Cid) = store
+            .get_cbor(cid)?
+            .ok_or_else(|| anyhow!("manifest block {cid} missing"))?;
+        if version != 1 {
+            bail!("unsupported manifest version {version}");
+        }
+        let entries = store
+            .get_cbor(&data)?
+            .ok_or_else(|| anyhow!("manifest data block {data} missing"))?;
+        Ok(Self { cid: *cid, entries })
+    }
+
+    /// The code CID of a built-in type.
+    pub fn code(&self, builtin: BuiltinType) -> Option<Cid> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == builtin.name())
+            .map(|(_, c)| *c)
+    }
+
+    /// The built-in type of `code`, if the manifest names it.
+    pub fn builtin_type(&self, code: &Cid) -> Option<BuiltinType> {
+        self.entries
+            .iter()
+            .find(|(_, c)| c == code)
+            .and_then(|(n, _)| BuiltinType::from_name(n))
+    }
+}
 
 /// A manifest and the blocks it needs.
 #[derive(Clone)]
 pub struct Bundle {
-    manifest: Cid,
-    entries: Vec<(String, Cid)>,
+    manifest: Manifest,
     blocks: BTreeMap<Cid, Vec<u8>>,
     origin: String,
 }
@@ -66,20 +86,29 @@ impl Bundle {
     /// everything else.
     pub fn devnet() -> Self {
         let mut bundle = Bundle {
-            manifest: Cid::default(),
-            entries: Vec::new(),
+            manifest: Manifest {
+                cid: Cid::default(),
+                entries: Vec::new(),
+            },
             blocks: BTreeMap::new(),
             origin: "devnet stand-ins".into(),
         };
-        for name in MANIFEST_NAMES {
-            let code = match name {
-                "init" => wasm::DEVNET_INIT.to_vec(),
-                "account" => wasm::DEVNET_ACCOUNT.to_vec(),
-                PAYMENT_CHANNEL => wasm::PAYCH_ACTOR.to_vec(),
-                slot => with_custom_section(wasm::DEVNET_INERT, "devnet-builtin", slot.as_bytes()),
+        for builtin in BuiltinType::ALL {
+            let code = match builtin {
+                BuiltinType::Init => wasm::DEVNET_INIT.to_vec(),
+                BuiltinType::Account => wasm::DEVNET_ACCOUNT.to_vec(),
+                BuiltinType::PaymentChannel => wasm::PAYCH_ACTOR.to_vec(),
+                slot => with_custom_section(
+                    wasm::DEVNET_INERT,
+                    "devnet-builtin",
+                    slot.name().as_bytes(),
+                ),
             };
             let cid = bundle.add_code(code);
-            bundle.entries.push((name.to_string(), cid));
+            bundle
+                .manifest
+                .entries
+                .push((builtin.name().to_string(), cid));
         }
         bundle.seal();
         bundle
@@ -96,30 +125,21 @@ impl Bundle {
                 roots.len()
             );
         };
-        let (version, data): (u32, Cid) = store
-            .get_cbor(&manifest)?
-            .ok_or_else(|| anyhow!("manifest block {manifest} missing"))?;
-        if version != 1 {
-            bail!("unsupported manifest version {version}");
-        }
-        let entries: Vec<(String, Cid)> = store
-            .get_cbor(&data)?
-            .ok_or_else(|| anyhow!("manifest data block {data} missing"))?;
+        let loaded = Manifest::load(&store, &manifest)?;
         let mut blocks = BTreeMap::new();
-        for (name, code) in &entries {
+        for (name, code) in &loaded.entries {
             let wasm = store
                 .get(code)?
                 .ok_or_else(|| anyhow!("the bundle has no code for {name} ({code})"))?;
             blocks.insert(*code, wasm);
         }
         let mut bundle = Bundle {
-            manifest,
-            entries,
+            manifest: loaded,
             blocks,
             origin: origin.into(),
         };
         bundle.seal();
-        if bundle.manifest != manifest {
+        if bundle.manifest.cid != manifest {
             bail!("manifest {manifest} does not re-encode identically");
         }
         Ok(bundle)
@@ -141,10 +161,12 @@ impl Bundle {
         }
     }
 
-    /// This bundle with `name`'s code replaced by `wasm`.
-    pub fn with_code(mut self, name: &str, wasm: &[u8]) -> anyhow::Result<Self> {
+    /// This bundle with `builtin`'s code replaced by `wasm`.
+    pub fn with_code(mut self, builtin: BuiltinType, wasm: &[u8]) -> anyhow::Result<Self> {
+        let name = builtin.name();
         let cid = self.add_code(wasm.to_vec());
         let entry = self
+            .manifest
             .entries
             .iter_mut()
             .find(|(n, _)| n == name)
@@ -157,12 +179,12 @@ impl Bundle {
 
     /// This bundle with our payment channel in place of its own.
     pub fn with_our_payment_channel(self) -> anyhow::Result<Self> {
-        self.with_code(PAYMENT_CHANNEL, wasm::PAYCH_ACTOR)
+        self.with_code(BuiltinType::PaymentChannel, wasm::PAYCH_ACTOR)
     }
 
     /// The manifest CID (what the FVM's `NetworkConfig::override_actors` takes).
     pub fn manifest(&self) -> Cid {
-        self.manifest
+        self.manifest.cid
     }
 
     /// Where the bundle came from, for reports.
@@ -171,19 +193,16 @@ impl Bundle {
     }
 
     pub fn entries(&self) -> &[(String, Cid)] {
-        &self.entries
+        &self.manifest.entries
     }
 
-    pub fn code(&self, name: &str) -> Option<Cid> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, c)| *c)
+    pub fn code(&self, builtin: BuiltinType) -> Option<Cid> {
+        self.manifest.code(builtin)
     }
 
-    /// The Wasm bytes of `name`'s code.
-    pub fn wasm(&self, name: &str) -> Option<&[u8]> {
-        self.code(name)
+    /// The Wasm bytes of `builtin`'s code.
+    pub fn wasm(&self, builtin: BuiltinType) -> Option<&[u8]> {
+        self.code(builtin)
             .and_then(|c| self.blocks.get(&c))
             .map(Vec::as_slice)
     }
@@ -194,13 +213,13 @@ impl Bundle {
         for (cid, data) in &self.blocks {
             store.put_keyed(cid, data)?;
         }
-        Ok(self.manifest)
+        Ok(self.manifest.cid)
     }
 
     /// Writes the bundle as a CAR v1 file whose single root is the manifest,
     /// the format of builtin-actors releases.
     pub fn write_car(&self, out: impl Write) -> anyhow::Result<()> {
-        let mut car = CarWriter::new(CarHeader::new(vec![self.manifest], 1), out)?;
+        let mut car = CarWriter::new(CarHeader::new(vec![self.manifest.cid], 1), out)?;
         for (cid, data) in &self.blocks {
             car.write(fvm_ipld_car::Block {
                 cid: *cid,
@@ -220,13 +239,13 @@ impl Bundle {
     /// Recomputes the manifest blocks from `entries` and drops code blocks no
     /// entry names any more.
     fn seal(&mut self) {
-        let named: Vec<Cid> = self.entries.iter().map(|(_, c)| *c).collect();
+        let named: Vec<Cid> = self.manifest.entries.iter().map(|(_, c)| *c).collect();
         self.blocks
             .retain(|cid, _| cid.codec() == IPLD_RAW && named.contains(cid));
-        let data = encode_block(&self.entries);
+        let data = encode_block(&self.manifest.entries);
         let manifest = encode_block(&(1u32, data.0));
         self.blocks.insert(data.0, data.1);
-        self.manifest = manifest.0;
+        self.manifest.cid = manifest.0;
         self.blocks.insert(manifest.0, manifest.1);
     }
 }
@@ -270,30 +289,34 @@ mod tests {
     fn devnet_bundle_has_every_canonical_entry_with_distinct_code() {
         let bundle = Bundle::devnet();
         let names: Vec<&str> = bundle.entries().iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, MANIFEST_NAMES);
+        let canonical: Vec<&str> = BuiltinType::ALL.iter().map(|t| t.name()).collect();
+        assert_eq!(names, canonical);
         let mut codes: Vec<Cid> = bundle.entries().iter().map(|(_, c)| *c).collect();
         codes.sort();
         codes.dedup();
         assert_eq!(
             codes.len(),
-            MANIFEST_NAMES.len(),
+            BuiltinType::ALL.len(),
             "every slot needs its own code CID"
         );
-        assert_eq!(bundle.wasm(PAYMENT_CHANNEL), Some(wasm::PAYCH_ACTOR));
+        assert_eq!(
+            bundle.wasm(BuiltinType::PaymentChannel),
+            Some(wasm::PAYCH_ACTOR)
+        );
     }
 
     #[test]
-    fn actor_type_numbers_are_manifest_positions() {
-        use paych_actor::ext::builtin;
-        let type_of =
-            |name: &str| MANIFEST_NAMES.iter().position(|n| *n == name).unwrap() as u32 + 1;
-        assert_eq!(type_of("system"), builtin::SYSTEM);
-        assert_eq!(type_of("init"), builtin::INIT);
-        assert_eq!(type_of("account"), builtin::ACCOUNT);
-        assert_eq!(type_of(PAYMENT_CHANNEL), builtin::PAYMENT_CHANNEL);
-        assert_eq!(type_of("placeholder"), builtin::PLACEHOLDER);
-        assert_eq!(type_of("evm"), builtin::EVM);
-        assert_eq!(type_of("ethaccount"), builtin::ETHACCOUNT);
+    fn the_manifest_read_back_names_every_builtin_type_by_its_code() {
+        let bundle = Bundle::devnet();
+        let store = MemoryBlockstore::default();
+        let cid = bundle.load_into(&store).unwrap();
+        let manifest = Manifest::load(&store, &cid).unwrap();
+        assert_eq!(manifest.entries, bundle.entries());
+        for builtin in BuiltinType::ALL {
+            let code = manifest.code(builtin).unwrap();
+            assert_eq!(manifest.builtin_type(&code), Some(builtin));
+        }
+        assert_eq!(manifest.builtin_type(&Cid::default()), None);
     }
 
     #[test]
@@ -304,7 +327,7 @@ mod tests {
         let back = Bundle::from_car(&car, "round trip").unwrap();
         assert_eq!(back.manifest(), bundle.manifest());
         assert_eq!(back.entries(), bundle.entries());
-        assert_eq!(back.wasm("init"), Some(wasm::DEVNET_INIT));
+        assert_eq!(back.wasm(BuiltinType::Init), Some(wasm::DEVNET_INIT));
     }
 
     #[test]
@@ -312,13 +335,20 @@ mod tests {
         let bundle = Bundle::devnet();
         let swapped = bundle
             .clone()
-            .with_code(PAYMENT_CHANNEL, wasm::TEST_PROBE)
+            .with_code(BuiltinType::PaymentChannel, wasm::TEST_PROBE)
             .unwrap();
         assert_ne!(swapped.manifest(), bundle.manifest());
         for ((name, before), (_, after)) in bundle.entries().iter().zip(swapped.entries()) {
-            assert_eq!(before == after, name != PAYMENT_CHANNEL, "{name}");
+            assert_eq!(
+                before == after,
+                name != BuiltinType::PaymentChannel.name(),
+                "{name}"
+            );
         }
-        assert_eq!(swapped.wasm(PAYMENT_CHANNEL), Some(wasm::TEST_PROBE));
+        assert_eq!(
+            swapped.wasm(BuiltinType::PaymentChannel),
+            Some(wasm::TEST_PROBE)
+        );
     }
 
     #[test]

@@ -13,14 +13,12 @@ use fvm_shared::sys::SendFlags;
 use fvm_shared::{ActorID, MethodNum, Response};
 use sdk_support::SdkBlockstore;
 
-use crate::{ActorError, ActorKind, Runtime};
+use crate::{ActorError, ActorKind, BuiltinType, Runtime};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn invoke(params_id: u32) -> u32 {
     sdk_support::invoke_with(params_id, |method, params| {
-        crate::dispatch(&mut FvmRuntime, method, params)
-            .map(|()| None)
-            .map_err(|e| (e.exit_code(), e.msg().into()))
+        crate::dispatch(&mut FvmRuntime, method, params).map(|()| None)
     })
 }
 
@@ -68,8 +66,13 @@ impl Runtime for FvmRuntime {
         };
         // SAFETY: `buf[..len]` holds the CID the FVM just wrote.
         match unsafe { fvm_sdk::sys::actor::get_builtin_actor_type(buf[..len].as_ptr()) } {
-            Ok(t) if t > 0 => ActorKind::Builtin(t as u32),
-            Ok(_) => ActorKind::User,
+            Ok(t) => match u32::try_from(t)
+                .ok()
+                .and_then(BuiltinType::from_type_number)
+            {
+                Some(builtin) => ActorKind::Builtin(builtin),
+                None => ActorKind::User,
+            },
             Err(_) => ActorKind::Missing,
         }
     }

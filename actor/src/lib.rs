@@ -8,7 +8,6 @@
 
 extern crate alloc;
 
-pub mod error;
 pub mod ext;
 pub mod runtime;
 pub mod state;
@@ -23,18 +22,21 @@ pub mod testing;
 
 use alloc::format;
 
+use actor_interfaces::codec::{
+    decode_params, expect_no_params, load_state as load, save_state as save,
+};
 use fvm_ipld_amt::Amt;
 use fvm_ipld_blockstore::Blockstore;
+use fvm_ipld_encoding::CBOR;
 use fvm_ipld_encoding::ipld_block::IpldBlock;
-use fvm_ipld_encoding::{CBOR, CborStore};
 use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
-use multihash_codetable::Code;
-use serde::de::DeserializeOwned;
 
-pub use crate::error::{ActorError, ERR_CHANNEL_STATE_UPDATE_AFTER_SETTLED, ExitCodeContext};
+pub use actor_interfaces::{ActorError, BuiltinType, ExitCodeContext};
+
+use crate::ext::account;
 pub use crate::runtime::{ActorKind, Runtime};
 pub use crate::state::{LaneState, State};
 pub use crate::types::*;
@@ -88,7 +90,7 @@ fn restrict_internal_api<RT: Runtime>(rt: &RT, method: MethodNum) -> Result<(), 
     }
     let caller = rt.caller();
     match rt.actor_kind(caller) {
-        ActorKind::Builtin(t) if t != ext::builtin::EVM => Ok(()),
+        ActorKind::Builtin(t) if t != BuiltinType::Evm => Ok(()),
         ActorKind::Missing => Err(ActorError::forbidden(format!(
             "no code for caller f0{caller}"
         ))),
@@ -98,25 +100,11 @@ fn restrict_internal_api<RT: Runtime>(rt: &RT, method: MethodNum) -> Result<(), 
     }
 }
 
-fn decode_params<T: DeserializeOwned>(params: Option<IpldBlock>) -> Result<T, ActorError> {
-    let block = params.ok_or_else(|| ActorError::illegal_argument("method expects arguments"))?;
-    block
-        .deserialize()
-        .exit_code(ExitCode::USR_SERIALIZATION, "failed to decode parameters")
-}
-
-fn expect_no_params(params: Option<IpldBlock>) -> Result<(), ActorError> {
-    match params {
-        None => Ok(()),
-        Some(_) => Err(ActorError::illegal_argument("method expects no arguments")),
-    }
-}
-
 /// Creates the channel. Only Init may call it (via Exec). Both parties are
 /// resolved to IDs, creating account actors for new key addresses.
 pub fn constructor<RT: Runtime>(rt: &mut RT, params: ConstructorParams) -> Result<(), ActorError> {
     match rt.actor_kind(rt.caller()) {
-        ActorKind::Builtin(ext::builtin::INIT) => {}
+        ActorKind::Builtin(BuiltinType::Init) => {}
         _ => {
             return Err(ActorError::forbidden(
                 "the constructor may only be called by init",
@@ -256,7 +244,7 @@ fn authenticate<RT: Runtime>(
     signature: &[u8],
     message: alloc::vec::Vec<u8>,
 ) -> Result<(), ActorError> {
-    let params = ext::account::AuthenticateMessageParams {
+    let params = account::AuthenticateMessageParams {
         signature: signature.to_vec(),
         message,
     };
@@ -267,7 +255,7 @@ fn authenticate<RT: Runtime>(
     let ret = send_checked(
         rt,
         &Address::new_id(signer),
-        ext::account::AUTHENTICATE_MESSAGE_METHOD,
+        account::AUTHENTICATE_MESSAGE_METHOD,
         block,
         TokenAmount::default(),
         true,
@@ -463,17 +451,10 @@ fn send_checked<RT: Runtime>(
 }
 
 fn load_state<RT: Runtime>(rt: &RT) -> Result<State, ActorError> {
-    let root = rt.state_root()?;
-    rt.store()
-        .get_cbor::<State>(&root)
-        .exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to load state")?
-        .ok_or_else(|| ActorError::illegal_state("state not found"))
+    load(rt.store(), &rt.state_root()?)
 }
 
 fn save_state<RT: Runtime>(rt: &mut RT, st: &State) -> Result<(), ActorError> {
-    let root = rt
-        .store()
-        .put_cbor(st, Code::Blake2b256)
-        .exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to store state")?;
+    let root = save(rt.store(), st)?;
     rt.set_state_root(&root)
 }

@@ -169,7 +169,7 @@ impl Runtime for MockRuntime {
 
     fn actor_kind(&self, id: ActorID) -> ActorKind {
         if id == self.receiver && !self.deleted {
-            return ActorKind::Builtin(crate::ext::builtin::PAYMENT_CHANNEL);
+            return ActorKind::Builtin(crate::BuiltinType::PaymentChannel);
         }
         self.actors.get(&id).copied().unwrap_or(ActorKind::Missing)
     }

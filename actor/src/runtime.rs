@@ -11,16 +11,17 @@ use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ErrorNumber;
 use fvm_shared::{ActorID, MethodNum, Response};
 
-use crate::error::ActorError;
+use crate::{ActorError, BuiltinType};
 
 /// What kind of actor lives at an ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActorKind {
     /// No actor (no code) at this ID.
     Missing,
-    /// A built-in actor of the given type (see `ext::builtin`).
-    Builtin(u32),
-    /// Any other code: a user-deployed Wasm actor.
+    /// A built-in actor of the given type.
+    Builtin(BuiltinType),
+    /// Any other code: a user-deployed Wasm actor, or code whose type number
+    /// is not in the manifest's type list.
     User,
 }
 

@@ -11,9 +11,13 @@ use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::crypto::signature::Signature;
 use fvm_shared::econ::TokenAmount;
+use fvm_shared::error::ExitCode;
 
-/// Epochs are 30 seconds long.
-pub const EPOCH_DURATION_SECONDS: i64 = 30;
+/// The first exit code that belongs to this actor: an update arrived at or
+/// after `settling_at`.
+pub const ERR_CHANNEL_STATE_UPDATE_AFTER_SETTLED: ExitCode = ExitCode::new(32);
+
+pub use actor_interfaces::EPOCH_DURATION_SECONDS;
 /// 3600 / 30.
 pub const EPOCHS_IN_HOUR: ChainEpoch = 3600 / EPOCH_DURATION_SECONDS;
 /// How long after Settle the payee has to submit vouchers: 12 hours.

@@ -6,13 +6,12 @@ mod common;
 use common::*;
 use fvm_ipld_blockstore::Blockstore;
 use fvm_shared::error::{ErrorNumber, ExitCode};
-use paych_actor::ext::builtin::{
-    ACCOUNT, ETHACCOUNT, EVM, INIT, PAYMENT_CHANNEL, PLACEHOLDER, SYSTEM,
+use paych_actor::BuiltinType::{
+    Account as ACCOUNT, EthAccount as ETHACCOUNT, Evm as EVM, Init as INIT, Multisig as MULTISIG,
+    PaymentChannel as PAYMENT_CHANNEL, Placeholder as PLACEHOLDER, System as SYSTEM,
 };
 use paych_actor::mock::{ExpectedSend, exit_response, ok_response};
 use paych_actor::{ActorKind, State};
-
-const MULTISIG: u32 = 9;
 
 fn expect_zero_send_creating(
     rt: &mut paych_actor::mock::MockRuntime,

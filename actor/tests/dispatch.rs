@@ -11,8 +11,9 @@ use fvm_shared::address::Address;
 use fvm_shared::bigint::BigInt;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
-use paych_actor::ext::builtin::{
-    ACCOUNT, ETHACCOUNT, EVM, INIT, PAYMENT_CHANNEL, PLACEHOLDER, SYSTEM,
+use paych_actor::BuiltinType::{
+    Account as ACCOUNT, EthAccount as ETHACCOUNT, Evm as EVM, Init as INIT, Multisig as MULTISIG,
+    PaymentChannel as PAYMENT_CHANNEL, Placeholder as PLACEHOLDER, System as SYSTEM,
 };
 use paych_actor::mock::{MockRuntime, ok_response, value_send};
 use paych_actor::{
@@ -20,7 +21,6 @@ use paych_actor::{
 };
 use serde::Serialize;
 
-const MULTISIG: u32 = 9;
 const CALLER: u64 = 500;
 
 fn cbor(data: &[u8]) -> Option<IpldBlock> {

@@ -98,7 +98,7 @@ pub enum DevnetCommand {
     /// Create the repo and its genesis (done automatically on first use).
     Init {
         /// Funded wallet addresses at genesis.
-        #[arg(long, default_value_t = paych_devnet::devnet::DEFAULT_ACCOUNTS)]
+        #[arg(long, default_value_t = paych_devnet::genesis::DEFAULT_ACCOUNTS)]
         accounts: usize,
         /// Each genesis address's balance.
         #[arg(long, default_value = "1000")]
@@ -107,7 +107,7 @@ pub enum DevnetCommand {
         #[arg(long, value_enum, default_value_t = KeyTypeArg::Secp256k1)]
         key_type: KeyTypeArg,
         /// Network version (21 to 29).
-        #[arg(long, default_value_t = paych_devnet::devnet::DEFAULT_NETWORK_VERSION)]
+        #[arg(long, default_value_t = u32::from(paych_chain::config::DEFAULT_NETWORK_VERSION))]
         network_version: u32,
         /// A builtin-actors bundle CAR to use instead of the devnet stand-ins
         /// (default: $PAYCH_BUILTIN_BUNDLE if set).

@@ -1,6 +1,9 @@
 //! `paych`: Lotus/Venus payment-channel commands over a persistent local FVM
-//! devnet. A thin shell: parse, call `paych-devnet`, print text or `--json`,
-//! and turn every error into one line on stderr with a non-zero exit code.
+//! devnet. A thin shell: [`cli`] parses, [`commands`] calls the devnet or the
+//! payment-channel manager, [`output`] prints each typed result as text
+//! ([`render`]) or JSON (its serialization), and every error becomes one line
+//! on stderr with a non-zero exit code. [`walkthrough`] runs the whole story
+//! through the same commands.
 
 /// `println!` that treats a closed stdout (`paych list | head -1`) as the
 /// reader having seen enough: the process ends quietly instead of panicking.
@@ -11,6 +14,7 @@ macro_rules! out {
 
 mod cli;
 mod commands;
+mod output;
 mod render;
 mod walkthrough;
 
@@ -19,7 +23,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use serde_json::json;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -32,7 +36,11 @@ fn main() -> ExitCode {
 /// Runs a parsed command and prints its output or its error.
 fn execute(cli: &Cli) -> ExitCode {
     let mut notes = Vec::new();
-    match commands::run(cli, &mut notes) {
+    let result = match &cli.command {
+        Command::Walkthrough { keep } => walkthrough::run(cli.json, *keep),
+        _ => commands::run(cli, &mut notes),
+    };
+    match result {
         Ok(output) => {
             if cli.json {
                 let mut value = output.json;

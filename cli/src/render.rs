@@ -1,121 +1,38 @@
-//! Text and JSON renderings of the library's results. JSON amounts are
-//! attoFIL decimal strings; addresses use the `t` prefix.
+//! The text form of every result: Lotus's and Venus's wording where they have
+//! one, amounts in FIL, addresses with the `t` prefix.
 
 use fvm_shared::address::Address;
-use fvm_shared::econ::TokenAmount;
 use paych_actor::SignedVoucher;
+use paych_chain::receipt::exit_code_name;
 use paych_client::amount::format_fil;
+use paych_client::voucher::encode;
+use paych_devnet::Sent;
 use paych_devnet::addr::show;
-use paych_devnet::paych::{Phase, Status};
-use paych_devnet::store::MessageRecord;
-use paych_devnet::vm::exit_code_name;
-use serde_json::{Value, json};
+use paych_devnet::repo::{MessageRecord, VoucherOrigin};
+use paych_manager::{
+    BestSpendable, CheckedVoucher, Collected, CreatedVoucher, DecodedVoucher, FundsAdded,
+    Inspected, Phase, Settled, Status, Submitted, VoucherList,
+};
 
-/// What a command prints: human text, or JSON with `--json`.
-pub struct Output {
-    pub text: String,
-    pub json: Value,
-}
+use crate::output::*;
 
-impl Output {
-    pub fn new(text: impl Into<String>, json: Value) -> Self {
-        Self {
-            text: text.into(),
-            json,
-        }
-    }
-}
-
-pub fn atto(amount: &TokenAmount) -> Value {
-    Value::String(amount.atto().to_string())
-}
-
-pub fn addr(a: &Address) -> Value {
-    Value::String(show(a))
-}
-
-pub fn opt_addr(a: &Option<Address>) -> Value {
-    a.as_ref().map(addr).unwrap_or(Value::Null)
-}
-
-pub fn method_name(to: &Address, method: u64) -> &'static str {
-    match (to.id().ok(), method) {
-        (_, 0) => "Send",
-        (Some(1), 2) => "Exec",
-        (_, 2) => "UpdateChannelState",
-        (_, 3) => "Settle",
-        (_, 4) => "Collect",
-        _ => "Other",
-    }
-}
-
-pub fn message_json(m: &MessageRecord) -> Value {
-    json!({
-        "cid": m.cid.to_string(),
-        "epoch": m.epoch,
-        "from": addr(&m.message.from),
-        "to": addr(&m.message.to),
-        "nonce": m.message.sequence,
-        "method": m.message.method_num,
-        "method_name": method_name(&m.message.to, m.message.method_num),
-        "value": atto(&m.message.value),
-        "exit_code": m.exit_code,
-        "gas_limit": m.message.gas_limit,
-        "gas_used": m.gas_used,
-        "gas_fee_cap": atto(&m.message.gas_fee_cap),
-        "gas_premium": atto(&m.message.gas_premium),
-        "base_fee_burn": atto(&m.base_fee_burn),
-        "over_estimation_burn": atto(&m.over_estimation_burn),
-        "miner_tip": atto(&m.miner_tip),
-        "refund": atto(&m.refund),
-        "fee": atto(&m.fee()),
-        "state_root": m.state_root.to_string(),
-    })
-}
-
-pub fn message_line(m: &MessageRecord) -> String {
+/// One line for a message and its receipt.
+fn message_line(m: &MessageRecord) -> String {
     format!(
         "Message {} ({} from {}) executed at epoch {}: {}, gas used {} of {}, fee {}",
         m.cid,
-        method_name(&m.message.to, m.message.method_num),
+        m.method_name(),
         show(&m.message.from),
         m.epoch,
-        exit_code_name(fvm_shared::error::ExitCode::new(m.exit_code)),
-        m.gas_used,
+        exit_code_name(m.receipt.exit_code),
+        m.receipt.gas_used,
         m.message.gas_limit,
-        format_fil(&m.fee())
+        format_fil(&m.receipt.fee())
     )
 }
 
-pub fn voucher_json(sv: &SignedVoucher) -> Value {
-    json!({
-        "channel_addr": addr(&sv.channel_addr),
-        "time_lock_min": sv.time_lock_min,
-        "time_lock_max": sv.time_lock_max,
-        "secret_hash": hex(&sv.secret_pre_image),
-        "extra": sv.extra.as_ref().map(|e| json!({
-            "actor": addr(&e.actor),
-            "method": e.method,
-            "data": hex(e.data.bytes()),
-        })),
-        "lane": sv.lane,
-        "nonce": sv.nonce,
-        "amount": atto(&sv.amount),
-        "min_settle_height": sv.min_settle_height,
-        "merges": sv.merges.iter().map(|m| json!({"lane": m.lane, "nonce": m.nonce})).collect::<Vec<_>>(),
-        "signature": sv.signature.as_ref().map(|s| json!({
-            "type": match s.sig_type {
-                fvm_shared::crypto::signature::SignatureType::Secp256k1 => "secp256k1",
-                fvm_shared::crypto::signature::SignatureType::BLS => "bls",
-            },
-            "data": hex(&s.bytes),
-        })),
-        "text": paych_client::voucher::encode(sv),
-    })
-}
-
 /// Lotus's voucher line: `Lane L, Nonce N: X FIL`.
-pub fn voucher_line(sv: &SignedVoucher) -> String {
+fn voucher_line(sv: &SignedVoucher) -> String {
     format!(
         "Lane {}, Nonce {}: {}",
         sv.lane,
@@ -124,20 +41,79 @@ pub fn voucher_line(sv: &SignedVoucher) -> String {
     )
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(bytes)
 }
 
-pub fn phase_json(phase: &Phase) -> Value {
-    match phase {
-        Phase::Open => json!({"state": "open"}),
-        Phase::Settling { settling_at } => json!({"state": "settling", "settling_at": settling_at}),
-        Phase::Settled { settling_at } => json!({"state": "settled", "settling_at": settling_at}),
-        Phase::Collected { epoch } => json!({"state": "collected", "collected_epoch": epoch}),
+impl Render for Sent {
+    fn text(&self) -> String {
+        let m = &self.message.message;
+        format!(
+            "Sent {} from {} to {}\n{}\n{}",
+            format_fil(&m.value),
+            show(&m.from),
+            show(&m.to),
+            message_line(&self.message),
+            self.message.cid
+        )
     }
 }
 
-pub fn phase_line(phase: &Phase, head: i64) -> String {
+impl Render for FundsAdded {
+    fn text(&self) -> String {
+        let id = show(&Address::new_id(self.id));
+        let what = if self.created {
+            format!(
+                "Created channel {} ({id}) from {} to {} with {}",
+                show(&self.channel),
+                show(&self.from),
+                show(&self.to),
+                format_fil(&self.amount)
+            )
+        } else {
+            format!(
+                "Added {} to existing channel {} ({id}): balance now {}",
+                format_fil(&self.amount),
+                show(&self.channel),
+                format_fil(&self.balance)
+            )
+        };
+        format!(
+            "{what}\n{}\n{}",
+            message_line(&self.message),
+            show(&self.channel)
+        )
+    }
+}
+
+impl Render for Settled {
+    fn text(&self) -> String {
+        format!(
+            "Settled channel {}: vouchers can be submitted until epoch {}, collect from epoch {} (in {} epochs)\n{}",
+            show(&self.channel),
+            self.settling_at - 1,
+            self.settling_at,
+            self.settling_at - self.message.epoch,
+            message_line(&self.message)
+        )
+    }
+}
+
+impl Render for Collected {
+    fn text(&self) -> String {
+        format!(
+            "Collected funds for channel {}: paid {} to the payee {}, returned {} to the payer {}\n{}",
+            show(&self.channel),
+            format_fil(&self.paid_to_payee),
+            show(&self.payee),
+            format_fil(&self.returned_to_payer),
+            show(&self.payer),
+            message_line(&self.message)
+        )
+    }
+}
+
+fn phase_line(phase: &Phase, head: i64) -> String {
     match phase {
         Phase::Open => "Channel exists".to_string(),
         Phase::Settling { settling_at } => format!(
@@ -155,64 +131,523 @@ pub fn phase_line(phase: &Phase, head: i64) -> String {
     }
 }
 
-fn role(in_wallet: bool) -> &'static str {
-    if in_wallet {
-        " (key in this wallet)"
-    } else {
-        ""
+impl Render for Status {
+    fn text(&self) -> String {
+        let show_opt = |a: &Option<Address>| a.as_ref().map(show).unwrap_or_else(|| "?".into());
+        let role = |in_wallet: bool| {
+            if in_wallet {
+                " (key in this wallet)"
+            } else {
+                ""
+            }
+        };
+        let direction = match (self.payer_in_wallet, self.payee_in_wallet) {
+            (true, true) => "both parties' keys are in this wallet",
+            (true, false) => "outbound (this wallet pays)",
+            (false, true) => "inbound (this wallet is paid)",
+            (false, false) => "neither party's key is in this wallet",
+        };
+        [
+            format!(
+                "Channel: {} ({})",
+                show(&self.channel),
+                show(&Address::new_id(self.id))
+            ),
+            format!("Status: {}", phase_line(&self.phase, self.head)),
+            format!("Direction: {direction}"),
+            format!(
+                "From: {}{}",
+                show_opt(&self.from),
+                role(self.payer_in_wallet)
+            ),
+            format!("To: {}{}", show_opt(&self.to), role(self.payee_in_wallet)),
+            format!("Confirmed Amt: {}", format_fil(&self.balance)),
+            format!("Available Amt: {}", format_fil(&self.available)),
+            format!(
+                "Voucher Redeemed Amt: {}",
+                format_fil(&self.voucher_redeemed)
+            ),
+            format!("Redeemed On Chain: {}", format_fil(&self.to_send)),
+            "Pending Amt: 0 FIL".to_string(),
+            "Pending Available Amt: 0 FIL".to_string(),
+            "Queued Amt: 0 FIL".to_string(),
+            format!("Vouchers: {} stored, {} lane(s)", self.vouchers, self.lanes),
+        ]
+        .join("\n")
     }
 }
 
-pub fn status_json(s: &Status) -> Value {
-    json!({
-        "channel": addr(&s.channel),
-        "id": addr(&Address::new_id(s.id)),
-        "from": opt_addr(&s.from),
-        "to": opt_addr(&s.to),
-        "payer_in_wallet": s.payer_in_wallet,
-        "payee_in_wallet": s.payee_in_wallet,
-        "status": phase_json(&s.phase),
-        "head": s.head,
-        "confirmed_amount": atto(&s.balance),
-        "balance": atto(&s.balance),
-        "available_amount": atto(&s.available),
-        "voucher_redeemed_amount": atto(&s.voucher_redeemed),
-        "to_send": atto(&s.to_send),
-        "pending_amount": "0",
-        "pending_available_amount": "0",
-        "queued_amount": "0",
-        "vouchers": s.vouchers,
-        "lanes": s.lanes,
-        "created_epoch": s.created_epoch,
-    })
+impl Render for PairStatus {
+    fn text(&self) -> String {
+        match &self.status {
+            Some(status) => status.text(),
+            None => "Channel does not exist".to_string(),
+        }
+    }
 }
 
-pub fn status_text(s: &Status) -> String {
-    let show_opt = |a: &Option<Address>| a.as_ref().map(show).unwrap_or_else(|| "?".into());
-    let direction = match (s.payer_in_wallet, s.payee_in_wallet) {
-        (true, true) => "both parties' keys are in this wallet",
-        (true, false) => "outbound (this wallet pays)",
-        (false, true) => "inbound (this wallet is paid)",
-        (false, false) => "neither party's key is in this wallet",
-    };
-    [
+impl Render for ChannelList {
+    fn text(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| {
+                let state = match s.phase {
+                    Phase::Open => "open".to_string(),
+                    Phase::Settling { settling_at } => format!("settling until {settling_at}"),
+                    Phase::Settled { .. } => "settled".to_string(),
+                    Phase::Collected { .. } => "collected".to_string(),
+                };
+                let opt = |a: &Option<Address>| a.as_ref().map(show).unwrap_or_default();
+                format!(
+                    "{} {} -> {} {} ({state})",
+                    show(&s.channel),
+                    opt(&s.from),
+                    opt(&s.to),
+                    format_fil(&s.balance)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Render for Inspected {
+    fn text(&self) -> String {
+        let id = Address::new_id(self.id);
+        let Some(c) = &self.on_chain else {
+            let when = self
+                .collected_epoch
+                .map(|e| format!(" at epoch {e}"))
+                .unwrap_or_default();
+            return format!(
+                "Channel: {} ({})\nCollected{when}: the actor no longer exists on chain",
+                show(&self.channel),
+                show(&id)
+            );
+        };
+        let head = self.head;
+        let settling = match c.state.settling_at {
+            0 => "not settling".to_string(),
+            at if at > head => format!("{at} ({} epochs left from head {head})", at - head),
+            at => format!("{at} (reached; head is {head})"),
+        };
+        let mut text = vec![
+            format!("Channel: {} ({})", show(&self.channel), show(&id)),
+            format!(
+                "From: {} ({})",
+                show(&Address::new_id(c.from_id)),
+                show(&c.from)
+            ),
+            format!("To: {} ({})", show(&Address::new_id(c.to_id)), show(&c.to)),
+            format!("Balance: {}", format_fil(&c.balance)),
+            format!("To send: {}", format_fil(&c.state.to_send)),
+            format!("Settling at: {settling}"),
+            format!("Min settle height: {}", c.state.min_settle_height),
+            format!("Lanes: {}", c.lanes.len()),
+        ];
+        for (lane, state) in &c.lanes {
+            text.push(format!(
+                "  Lane {lane}: redeemed {}, nonce {}",
+                format_fil(&state.redeemed),
+                state.nonce
+            ));
+        }
+        text.join("\n")
+    }
+}
+
+impl Render for CreatedVoucher {
+    fn text(&self) -> String {
         format!(
-            "Channel: {} ({})",
-            show(&s.channel),
-            show(&Address::new_id(s.id))
+            "Voucher for {} on lane {}, nonce {} (adds {} to the lane), signed by the payer\n{}",
+            format_fil(&self.voucher.amount),
+            self.voucher.lane,
+            self.voucher.nonce,
+            format_fil(&self.delta),
+            encode(&self.voucher)
+        )
+    }
+}
+
+fn origin_text(origin: VoucherOrigin) -> &'static str {
+    match origin {
+        VoucherOrigin::Created => "created here by the payer",
+        VoucherOrigin::Received => "added earlier by the payee",
+        VoucherOrigin::Submitted => "submitted from here",
+    }
+}
+
+/// What `check` and `add` both say after their first line: which side the
+/// wallet is on, and the deadline while the channel settles.
+fn checked_context(c: &CheckedVoucher) -> Vec<String> {
+    let side = match (c.payee_in_wallet, c.payer_in_wallet) {
+        (true, true) => format!(
+            "Checked for the payee {}; this wallet also holds the payer's key {} (it can create and redeem).",
+            show(&c.payee),
+            show(&c.payer)
         ),
-        format!("Status: {}", phase_line(&s.phase, s.head)),
-        format!("Direction: {direction}"),
-        format!("From: {}{}", show_opt(&s.from), role(s.payer_in_wallet)),
-        format!("To: {}{}", show_opt(&s.to), role(s.payee_in_wallet)),
-        format!("Confirmed Amt: {}", format_fil(&s.balance)),
-        format!("Available Amt: {}", format_fil(&s.available)),
-        format!("Voucher Redeemed Amt: {}", format_fil(&s.voucher_redeemed)),
-        format!("Redeemed On Chain: {}", format_fil(&s.to_send)),
-        "Pending Amt: 0 FIL".to_string(),
-        "Pending Available Amt: 0 FIL".to_string(),
-        "Queued Amt: 0 FIL".to_string(),
-        format!("Vouchers: {} stored, {} lane(s)", s.vouchers, s.lanes),
-    ]
-    .join("\n")
+        (true, false) => format!(
+            "Checked for the payee {} (key in this wallet).",
+            show(&c.payee)
+        ),
+        (false, true) => format!(
+            "This wallet is the payer's ({}); these are the payee's checks, made on its behalf ({} is not in this wallet).",
+            show(&c.payer),
+            show(&c.payee)
+        ),
+        (false, false) => format!(
+            "Checked for the payee {} (neither party's key is in this wallet).",
+            show(&c.payee)
+        ),
+    };
+    let mut lines = vec![side];
+    if let Some(at) = c.settling_at {
+        lines.push(format!(
+            "The channel is settling: submit before epoch {at}."
+        ));
+    }
+    lines
+}
+
+fn voucher_brief(c: &CheckedVoucher) -> String {
+    format!(
+        "{} (lane {}, nonce {})",
+        format_fil(&c.voucher.amount),
+        c.voucher.lane,
+        c.voucher.nonce
+    )
+}
+
+impl Render for Checked {
+    fn text(&self) -> String {
+        let c = &self.0;
+        let mut lines = vec![
+            "voucher is valid".to_string(),
+            format!(
+                "{}: redeems {} more than the best voucher known for the lane",
+                voucher_brief(c),
+                format_fil(&c.delta)
+            ),
+        ];
+        if let Some(origin) = c.already_stored {
+            lines.push(format!(
+                "It is already stored here ({}).",
+                origin_text(origin)
+            ));
+        }
+        lines.extend(checked_context(c));
+        lines.join("\n")
+    }
+}
+
+impl Render for Added {
+    fn text(&self) -> String {
+        let c = &self.0;
+        let first = match c.already_stored {
+            Some(origin) => format!(
+                "Voucher {} is already stored ({}): nothing changed",
+                voucher_brief(c),
+                origin_text(origin)
+            ),
+            None => format!(
+                "add voucher successfully: {}, worth {} more than the best voucher known for the lane",
+                voucher_brief(c),
+                format_fil(&c.delta)
+            ),
+        };
+        let mut lines = vec![first];
+        lines.extend(checked_context(c));
+        lines.join("\n")
+    }
+}
+
+impl Render for Listing<VoucherList> {
+    fn text(&self) -> String {
+        self.result
+            .vouchers
+            .iter()
+            .map(|r| {
+                let mut line = voucher_line(&r.voucher);
+                if r.submitted {
+                    line.push_str(" (submitted)");
+                }
+                if self.export {
+                    line.push_str(&format!("; {}", encode(&r.voucher)));
+                }
+                line
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Render for Listing<BestSpendable> {
+    fn text(&self) -> String {
+        let best = &self.result;
+        let mut lines: Vec<String> = best
+            .vouchers
+            .iter()
+            .map(|v| {
+                let mut line = voucher_line(v);
+                if self.export {
+                    line.push_str(&format!("; {}", encode(v)));
+                }
+                line
+            })
+            .collect();
+        if best.vouchers.is_empty() {
+            lines.push("No spendable vouchers".to_string());
+        }
+        for s in &best.skipped {
+            lines.push(format!(
+                "(skipped {}: {})",
+                voucher_line(&s.voucher),
+                s.reason
+            ));
+        }
+        lines.join("\n")
+    }
+}
+
+impl Render for Submitted {
+    fn text(&self) -> String {
+        format!(
+            "channel updated successfully: {} redeemed on lane {} (nonce {}); the channel now owes the payee {}\n{}",
+            format_fil(&self.voucher.amount),
+            self.voucher.lane,
+            self.voucher.nonce,
+            format_fil(&self.to_send),
+            message_line(&self.message)
+        )
+    }
+}
+
+impl Render for DecodedVoucher {
+    fn text(&self) -> String {
+        let sv = &self.voucher;
+        let mut lines = vec![
+            format!("Channel: {}", show(&sv.channel_addr)),
+            format!("Lane: {}", sv.lane),
+            format!("Nonce: {}", sv.nonce),
+            format!(
+                "Amount: {} ({} attoFIL)",
+                format_fil(&sv.amount),
+                sv.amount.atto()
+            ),
+            format!("Time lock min: {}", sv.time_lock_min),
+            format!("Time lock max: {}", sv.time_lock_max),
+            format!(
+                "Secret hash: {}",
+                if sv.secret_pre_image.is_empty() {
+                    "none".into()
+                } else {
+                    hex(&sv.secret_pre_image)
+                }
+            ),
+            format!(
+                "Extra: {}",
+                sv.extra
+                    .as_ref()
+                    .map(|e| format!(
+                        "call {} method {} with {}",
+                        show(&e.actor),
+                        e.method,
+                        hex(e.data.bytes())
+                    ))
+                    .unwrap_or_else(|| "none".into())
+            ),
+            format!("Min settle height: {}", sv.min_settle_height),
+            format!(
+                "Merges: {}",
+                if sv.merges.is_empty() {
+                    "none".to_string()
+                } else {
+                    sv.merges
+                        .iter()
+                        .map(|m| format!("lane {} nonce {}", m.lane, m.nonce))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+        ];
+        lines.push(match (&sv.signature, &self.signer) {
+            (None, _) => "Signature: none".to_string(),
+            (Some(_), Some(s)) => format!("Signature: secp256k1, by {} (recovered)", show(s)),
+            (Some(sig), None) => {
+                format!("Signature: {:?}, {} bytes", sig.sig_type, sig.bytes.len())
+            }
+        });
+        lines.join("\n")
+    }
+}
+
+impl Render for Messages {
+    fn text(&self) -> String {
+        if self.0.is_empty() {
+            return "No messages applied yet".to_string();
+        }
+        self.0
+            .iter()
+            .map(|m| format!("#{} {}", m.seq, message_line(m)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Render for ChainHead {
+    fn text(&self) -> String {
+        format!(
+            "Epoch: {}\nState root: {}\nTimestamp: {} (UNIX seconds)\nMessages applied: {}",
+            self.head.epoch, self.head.state_root, self.timestamp, self.messages
+        )
+    }
+}
+
+impl Render for Advanced {
+    fn text(&self) -> String {
+        format!(
+            "Advanced {} epochs: head is now epoch {}",
+            self.epochs, self.head.epoch
+        )
+    }
+}
+
+impl Render for Initialized {
+    fn text(&self) -> String {
+        let mut text = vec![
+            format!(
+                "Initialized a devnet repo at {} (network version {}, {}, base fee {} attoFIL)",
+                self.repo,
+                self.network_version,
+                self.bundle,
+                self.base_fee.atto()
+            ),
+            format!("Genesis state root: {}", self.state_root),
+        ];
+        for w in &self.wallets {
+            let mark = if w.default { " (default)" } else { "" };
+            text.push(format!(
+                "  {} {}{mark}",
+                show(&w.address),
+                format_fil(&w.balance)
+            ));
+        }
+        text.join("\n")
+    }
+}
+
+impl Render for DevnetInfo {
+    fn text(&self) -> String {
+        [
+            format!("Repo: {}", self.repo),
+            format!("Bundle: {}", self.bundle),
+            format!("Manifest: {}", self.manifest),
+            format!(
+                "Payment channel code: {}",
+                self.paych_code.map(|c| c.to_string()).unwrap_or_default()
+            ),
+            format!("Network version: {}", self.network_version),
+            format!(
+                "Base fee: {} attoFIL (fixed; gas premium 0)",
+                self.base_fee.atto()
+            ),
+            format!("Genesis state root: {}", self.genesis_root),
+            format!("Total supply: {}", format_fil(&self.total_supply)),
+            format!(
+                "Head: epoch {}, state root {}",
+                self.head.epoch, self.head.state_root
+            ),
+        ]
+        .join("\n")
+    }
+}
+
+impl Render for RepoVerified {
+    fn text(&self) -> String {
+        let v = &self.chain;
+        format!(
+            "Repo OK: SQLite integrity ok; head epoch {} at state root {} matches the last of {} receipts; \
+             {} actors hold {} = the genesis supply; {} tracked channels agree with the chain",
+            v.head.epoch,
+            v.head.state_root,
+            v.messages,
+            v.actors,
+            format_fil(&v.total_balance),
+            self.channels
+        )
+    }
+}
+
+impl Render for WalletList {
+    fn text(&self) -> String {
+        let rows: Vec<[String; 5]> = self
+            .0
+            .iter()
+            .map(|w| {
+                [
+                    show(&w.address),
+                    w.id.map(|id| show(&Address::new_id(id)))
+                        .unwrap_or_default(),
+                    format_fil(&w.balance),
+                    w.nonce.to_string(),
+                    if w.default { "X" } else { "" }.to_string(),
+                ]
+            })
+            .collect();
+        let header = ["Address", "ID", "Balance", "Nonce", "Default"].map(String::from);
+        let width = |i: usize| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].len())
+                .max()
+                .unwrap_or(0)
+        };
+        let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+        [&header]
+            .into_iter()
+            .chain(rows.iter())
+            .map(|r| {
+                format!(
+                    "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}",
+                    r[0], r[1], r[2], r[3], r[4]
+                )
+                .trim_end()
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Render for Balance {
+    fn text(&self) -> String {
+        format_fil(&self.balance)
+    }
+}
+
+impl Render for Imported {
+    fn text(&self) -> String {
+        let note = if self.added {
+            "successfully"
+        } else {
+            "(it was already in the wallet)"
+        };
+        format!("imported key {} {note}", show(&self.address))
+    }
+}
+
+impl Render for ExportedKey {
+    fn text(&self) -> String {
+        self.key.clone()
+    }
+}
+
+impl Render for WalletAddress {
+    fn text(&self) -> String {
+        if self.made_default {
+            format!("default address set to {}", show(&self.address))
+        } else {
+            show(&self.address)
+        }
+    }
 }

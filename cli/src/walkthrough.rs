@@ -7,13 +7,13 @@ use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
 use paych_client::amount::format_fil;
 use paych_devnet::addr::show;
-use paych_devnet::devnet::Devnet;
-use paych_devnet::{Error, SqliteRepo};
-use serde_json::{Value, json};
+use paych_devnet::{Error, LocalDevnet, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::cli::Cli;
 use crate::commands::{self, Result};
-use crate::render::Output;
+use crate::output::{Output, Render};
 
 struct Script {
     repo: std::path::PathBuf,
@@ -54,7 +54,7 @@ impl Script {
             out!();
         }
         self.steps
-            .push(json!({"command": command, "output": output.json.clone()}));
+            .push(serde_json::json!({"command": command, "output": output.json.clone()}));
         Ok(output.json)
     }
 
@@ -142,7 +142,7 @@ pub fn run(json: bool, keep: bool) -> Result<Output> {
 
     // Reconcile: every FIL moved is accounted for by the channel and the
     // gas each party paid, as recorded in the receipts.
-    let net = Devnet::open(SqliteRepo::open(&repo)?)?;
+    let net = LocalDevnet::open_dir(&repo)?;
     let (payer_addr, payee_addr) = (
         paych_devnet::addr::parse(&payer)?,
         paych_devnet::addr::parse(&payee)?,
@@ -152,7 +152,7 @@ pub fn run(json: bool, keep: bool) -> Result<Output> {
             .messages(usize::MAX)?
             .iter()
             .filter(|m| m.message.from == *who)
-            .map(|m| m.fee())
+            .map(|m| m.receipt.fee())
             .sum())
     };
     let initial = |i: usize| -> Result<TokenAmount> {
@@ -183,37 +183,75 @@ pub fn run(json: bool, keep: bool) -> Result<Output> {
     } else {
         None
     };
-    let summary = [
-        "Walkthrough complete: balances reconcile with the receipts.".to_string(),
-        format!(
-            "  payer {}: {} = {} - 15 FIL funded + 11 FIL returned - {} gas",
-            show(&payer_addr),
-            format_fil(&payer_final),
-            format_fil(&initial(0)?),
-            format_fil(&payer_fees)
-        ),
-        format!(
-            "  payee {}: {} = {} + 4 FIL redeemed - {} gas",
-            show(&payee_addr),
-            format_fil(&payee_final),
-            format_fil(&initial(1)?),
-            format_fil(&payee_fees)
-        ),
-        match &kept {
-            Some(path) => format!("The repo is kept at {}", path.display()),
-            None => "The temporary repo has been removed; run the same commands by hand against ~/.paych.".to_string(),
+    let report = Report {
+        ok: true,
+        repo: kept.map(|p| p.display().to_string()),
+        channel: ch,
+        payer: PartyReport {
+            address: payer_addr,
+            initial_balance: initial(0)?,
+            final_balance: payer_final,
+            fees: payer_fees,
         },
-    ]
-    .join("\n");
-    Ok(Output::new(
-        summary,
-        json!({
-            "ok": true,
-            "repo": kept.map(|p| p.display().to_string()),
-            "channel": ch,
-            "payer": {"address": payer, "final_balance": payer_final.atto().to_string(), "fees": payer_fees.atto().to_string()},
-            "payee": {"address": payee, "final_balance": payee_final.atto().to_string(), "fees": payee_fees.atto().to_string()},
-            "steps": s.steps,
-        }),
-    ))
+        payee: PartyReport {
+            address: payee_addr,
+            initial_balance: initial(1)?,
+            final_balance: payee_final,
+            fees: payee_fees,
+        },
+        steps: s.steps,
+    };
+    Ok(Output::of(&report))
+}
+
+/// The walkthrough's outcome: every step's output and each party's balance
+/// reconciled with the receipts.
+#[derive(Serialize)]
+struct Report {
+    ok: bool,
+    /// Where the repo was kept (`--keep`).
+    repo: Option<String>,
+    channel: String,
+    payer: PartyReport,
+    payee: PartyReport,
+    steps: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct PartyReport {
+    #[serde(serialize_with = "json::address")]
+    address: Address,
+    #[serde(skip)]
+    initial_balance: TokenAmount,
+    #[serde(serialize_with = "json::atto")]
+    final_balance: TokenAmount,
+    #[serde(serialize_with = "json::atto")]
+    fees: TokenAmount,
+}
+
+impl Render for Report {
+    fn text(&self) -> String {
+        [
+            "Walkthrough complete: balances reconcile with the receipts.".to_string(),
+            format!(
+                "  payer {}: {} = {} - 15 FIL funded + 11 FIL returned - {} gas",
+                show(&self.payer.address),
+                format_fil(&self.payer.final_balance),
+                format_fil(&self.payer.initial_balance),
+                format_fil(&self.payer.fees)
+            ),
+            format!(
+                "  payee {}: {} = {} + 4 FIL redeemed - {} gas",
+                show(&self.payee.address),
+                format_fil(&self.payee.final_balance),
+                format_fil(&self.payee.initial_balance),
+                format_fil(&self.payee.fees)
+            ),
+            match &self.repo {
+                Some(path) => format!("The repo is kept at {path}"),
+                None => "The temporary repo has been removed; run the same commands by hand against ~/.paych.".to_string(),
+            },
+        ]
+        .join("\n")
+    }
 }

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     InsufficientFunds,
     /// The channel is settling (or settled) and cannot do what was asked.
     Settling,
+    /// The channel was collected: its actor no longer exists.
+    Collected,
     /// Collect was asked for before `settling_at`.
     CollectTooEarly,
     /// The wallet does not hold the key the command needs.
@@ -46,6 +48,7 @@ impl ErrorKind {
             ErrorKind::StaleNonce => "stale_nonce",
             ErrorKind::InsufficientFunds => "insufficient_funds",
             ErrorKind::Settling => "settling",
+            ErrorKind::Collected => "collected",
             ErrorKind::CollectTooEarly => "collect_too_early",
             ErrorKind::MissingKey => "missing_key",
             ErrorKind::Rejected => "rejected",
@@ -105,6 +108,9 @@ impl Error {
     }
     pub fn settling(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Settling, message)
+    }
+    pub fn collected(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Collected, message)
     }
     pub fn collect_too_early(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::CollectTooEarly, message)

@@ -1,154 +1,112 @@
-//! The devnet's genesis state, built the way ref-fvm's integration tester
-//! builds it: the system actor (whose state names the manifest), init (the
-//! FVM's own state layout), the burnt-funds account at ID 99, the EAM at ID
-//! 10, and funded secp256k1 (or BLS) accounts registered through init.
+//! A new repository's genesis: funded wallet keys, the chain's settings, and
+//! the state the chain layer's genesis builder makes.
 
 use std::sync::Arc;
 
-use cid::Cid;
-use fvm::machine::BURNT_FUNDS_ACTOR_ID;
-use fvm::state_tree::{ActorState, StateTree};
-use fvm::{account_actor, init_actor, system_actor};
-use fvm_ipld_encoding::CborStore;
-use fvm_shared::ActorID;
-use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
-use fvm_shared::state::StateTreeVersion;
-use multihash_codetable::Code;
+use fvm_shared::version::NetworkVersion;
 use paych_bundle::Bundle;
-use paych_client::Key;
+use paych_chain::Head;
+use paych_chain::blocks::{Empty, Overlay};
+use paych_chain::config::{
+    DEFAULT_BASE_FEE_ATTO, DEFAULT_NETWORK_VERSION, SUPPORTED_NETWORK_VERSIONS,
+};
+use paych_chain::genesis::GenesisBuilder;
+use paych_client::{Key, KeyType};
 
-use crate::blocks::{Empty, Overlay};
+use crate::addr;
 use crate::error::{Context, Error, Result};
+use crate::repo::{Store, meta};
 
-/// The EAM's ID on every Filecoin network.
-pub const EAM_ACTOR_ID: ActorID = 10;
-/// The network name recorded in init's state.
-pub const NETWORK_NAME: &str = "paych-devnet";
+/// Funded accounts in a new repository, and their balance in FIL.
+pub const DEFAULT_ACCOUNTS: usize = 3;
+pub const DEFAULT_ACCOUNT_FIL: u64 = 1000;
+/// At most this many funded accounts at genesis.
+const MAX_ACCOUNTS: usize = 1000;
 
-/// A genesis: its state root and every block it needs (bundle included).
-pub struct Genesis {
-    pub manifest: Cid,
-    pub state_root: Cid,
-    pub blocks: Vec<(Cid, Vec<u8>)>,
-    /// The funded accounts, with their IDs.
-    pub accounts: Vec<(Key, ActorID)>,
-    pub total_supply: TokenAmount,
+/// How to build a genesis.
+#[derive(Clone)]
+pub struct GenesisOptions {
+    pub accounts: usize,
+    pub balance: TokenAmount,
+    pub key_type: KeyType,
+    pub network_version: NetworkVersion,
+    pub base_fee: TokenAmount,
+    pub bundle: Bundle,
+    /// UNIX time of epoch 0; now when `None`.
+    pub timestamp: Option<u64>,
 }
 
-/// Builds a genesis state with `keys` funded with `balance` each.
-pub fn build(bundle: &Bundle, keys: &[Key], balance: &TokenAmount) -> Result<Genesis> {
-    let store = Arc::new(Overlay::new(Arc::new(Empty)));
-    let manifest = bundle
-        .load_into(&store)
-        .context("cannot load the actor bundle")?;
-    let code = |name: &str| {
-        bundle
-            .code(name)
-            .ok_or_else(|| Error::invalid(format!("the bundle has no {name} actor")))
-    };
-    let (system, init, account, eam) = (
-        code("system")?,
-        code("init")?,
-        code("account")?,
-        code("eam")?,
-    );
-    code("paymentchannel")?;
-
-    let mut init_state = init_actor::State::new_test(&store);
-    init_state.network_name = NETWORK_NAME.to_string();
-    let mut tree = StateTree::new(store.clone(), StateTreeVersion::V5)
-        .context("cannot create the state tree")?;
-
-    let put_actor = |tree: &mut StateTree<Arc<Overlay>>,
-                     id: ActorID,
-                     code: Cid,
-                     state: Cid,
-                     balance: TokenAmount| {
-        tree.set_actor(
-            id,
-            ActorState {
-                code,
-                state,
-                sequence: 0,
-                balance,
-                delegated_address: None,
-            },
-        );
-    };
-
-    let system_state = put_state(
-        &store,
-        &system_actor::State {
-            builtin_actors: manifest,
-        },
-    )?;
-    put_actor(
-        &mut tree,
-        system_actor::SYSTEM_ACTOR_ID,
-        system,
-        system_state,
-        TokenAmount::default(),
-    );
-    let init_root = put_state(&store, &init_state)?;
-    put_actor(
-        &mut tree,
-        init_actor::INIT_ACTOR_ID,
-        init,
-        init_root,
-        TokenAmount::default(),
-    );
-    let burnt = put_state(
-        &store,
-        &account_actor::State {
-            address: Address::new_id(BURNT_FUNDS_ACTOR_ID),
-        },
-    )?;
-    put_actor(
-        &mut tree,
-        BURNT_FUNDS_ACTOR_ID,
-        account,
-        burnt,
-        TokenAmount::default(),
-    );
-    let eam_state = put_state(&store, &[(); 0])?;
-    put_actor(
-        &mut tree,
-        EAM_ACTOR_ID,
-        eam,
-        eam_state,
-        TokenAmount::default(),
-    );
-
-    let mut accounts = Vec::new();
-    let mut total_supply = TokenAmount::default();
-    for key in keys {
-        let id = tree
-            .register_new_address(&key.address())
-            .context("cannot register a genesis account")?;
-        let state = put_state(
-            &store,
-            &account_actor::State {
-                address: key.address(),
-            },
-        )?;
-        put_actor(&mut tree, id, account, state, balance.clone());
-        total_supply += balance;
-        accounts.push((key.clone(), id));
+impl Default for GenesisOptions {
+    fn default() -> Self {
+        Self {
+            accounts: DEFAULT_ACCOUNTS,
+            balance: TokenAmount::from_whole(DEFAULT_ACCOUNT_FIL),
+            key_type: KeyType::Secp256k1,
+            network_version: DEFAULT_NETWORK_VERSION,
+            base_fee: TokenAmount::from_atto(DEFAULT_BASE_FEE_ATTO),
+            bundle: Bundle::devnet(),
+            timestamp: None,
+        }
     }
-    let state_root = tree.flush().context("cannot flush the genesis state")?;
-    drop(tree);
-    Ok(Genesis {
-        manifest,
-        state_root,
-        blocks: store.take_writes(),
-        accounts,
-        total_supply,
-    })
 }
 
-fn put_state<T: serde::Serialize>(store: &Arc<Overlay>, state: &T) -> Result<Cid> {
-    store
-        .put_cbor(state, Code::Blake2b256)
-        .context("cannot store genesis state")
+/// Writes a genesis into an empty repository: the state's blocks, the head at
+/// epoch 0, the funded keys (the first is the wallet's default) and the
+/// chain's settings. The manifest setting is written last: its presence marks
+/// the repository as initialized.
+pub(crate) fn write_genesis(store: &mut dyn Store, options: &GenesisOptions) -> Result<()> {
+    if options.accounts > MAX_ACCOUNTS {
+        return Err(Error::invalid(format!(
+            "at most {MAX_ACCOUNTS} genesis accounts"
+        )));
+    }
+    if options.balance.is_negative() {
+        return Err(Error::invalid("genesis balances cannot be negative"));
+    }
+    let nv = u32::from(options.network_version);
+    if !SUPPORTED_NETWORK_VERSIONS.contains(&nv) {
+        return Err(Error::invalid(format!(
+            "network version {nv} is not supported ({} to {})",
+            SUPPORTED_NETWORK_VERSIONS.start(),
+            SUPPORTED_NETWORK_VERSIONS.end()
+        )));
+    }
+    let keys: Vec<Key> = (0..options.accounts)
+        .map(|_| Key::generate(options.key_type))
+        .collect();
+    let overlay = Arc::new(Overlay::new(Arc::new(Empty)));
+    let mut builder = GenesisBuilder::new(&options.bundle, overlay.clone())
+        .context("cannot build the genesis")?;
+    for key in &keys {
+        builder
+            .account(&key.address(), options.balance.clone())
+            .context("cannot fund a genesis account")?;
+    }
+    let genesis = builder.finish().context("cannot build the genesis")?;
+    let timestamp = options.timestamp.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    });
+    store.put_blocks(&overlay.take_writes())?;
+    store.set_head(&Head {
+        epoch: 0,
+        state_root: genesis.state_root,
+    })?;
+    for key in &keys {
+        store.put_key(key)?;
+    }
+    if let Some(first) = keys.first() {
+        store.set_meta(meta::DEFAULT_KEY, &addr::show(&first.address()))?;
+    }
+    store.set_meta(meta::NETWORK_VERSION, &nv.to_string())?;
+    store.set_meta(meta::BASE_FEE, &options.base_fee.atto().to_string())?;
+    store.set_meta(meta::GENESIS_TIMESTAMP, &timestamp.to_string())?;
+    store.set_meta(meta::GENESIS_ROOT, &genesis.state_root.to_string())?;
+    store.set_meta(meta::TOTAL_SUPPLY, &genesis.total_supply.atto().to_string())?;
+    store.set_meta(meta::BUNDLE_ORIGIN, options.bundle.origin())?;
+    store.set_meta(meta::MANIFEST, &genesis.manifest.to_string())?;
+    Ok(())
 }

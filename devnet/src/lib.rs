@@ -1,29 +1,31 @@
-//! A persistent single-node FVM devnet and the payment-channel manager
-//! behind the `paych` command-line tool.
+//! The persistent local devnet: a single-node FVM chain kept in one
+//! repository, and the wallet that signs for it.
 //!
-//! - [`store`]: the repository traits ([`Repo`], [`Store`]); [`sqlite`] is
-//!   the on-disk repository, [`memory`] the in-memory one for tests.
-//! - [`genesis`], [`vm`], [`message`], [`devnet`]: the chain. Each message is
-//!   estimated, signed, checked as a message pool checks it, executed by the
-//!   FVM in the next epoch and committed with its receipt in one transaction.
-//! - [`paych`]: Lotus's payment-channel verbs; [`wallet`]: the wallet.
+//! - [`repo`]: the repository behind traits ([`Repo`], [`Store`]):
+//!   [`repo::sqlite`] on disk, [`repo::memory`] for tests;
+//! - [`node`]: the chain over a repository ([`Devnet`]): genesis, head and
+//!   time, state reads, and messages estimated, signed, checked by the
+//!   message pool rules of [`pool`], executed by the FVM (through
+//!   `paych-chain`) in the next epoch and committed with their receipt in one
+//!   write unit;
+//! - [`wallet`]: keys, Lotus's wallet verbs;
+//! - [`genesis`]: what a new repository starts with.
+//!
+//! The payment-channel manager (`paych-manager`) works over this chain; the
+//! `paych` command line over both.
 
 pub mod addr;
-pub mod blocks;
-pub mod devnet;
 pub mod error;
 pub mod genesis;
-pub mod memory;
-pub mod message;
-pub mod meta;
-pub mod paych;
-pub mod sqlite;
-pub mod store;
-pub mod vm;
+pub mod json;
+pub mod node;
+pub mod pool;
+pub mod repo;
 pub mod wallet;
 
-pub use devnet::{Devnet, GenesisOptions, MessageSpec};
-pub use error::{Error, ErrorKind, Result};
-pub use memory::MemoryRepo;
-pub use sqlite::SqliteRepo;
-pub use store::{Head, Repo, Store};
+pub use error::{Context, Error, ErrorKind, Result};
+pub use genesis::GenesisOptions;
+pub use node::{ChainInfo, Devnet, LocalDevnet, MessageSpec, Sent, StateView, Verified, head_of};
+pub use repo::memory::MemoryRepo;
+pub use repo::sqlite::SqliteRepo;
+pub use repo::{Repo, Store};

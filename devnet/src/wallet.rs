@@ -6,21 +6,31 @@ use fvm_shared::econ::TokenAmount;
 use paych_client::keyinfo::{self, KeyInfo};
 use paych_client::{Key, KeyType};
 
+use serde::Serialize;
+
 use crate::addr::{parse, show};
-use crate::devnet::{Devnet, head_of};
 use crate::error::{Error, Result};
-use crate::meta;
-use crate::store::Repo;
+use crate::json;
+use crate::node::{Devnet, head_of};
+use crate::repo::{Repo, meta};
 
 /// A wallet address with what the chain knows about it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct WalletEntry {
+    #[serde(serialize_with = "json::address")]
     pub address: Address,
+    #[serde(rename = "type", serialize_with = "key_type_name")]
     pub key_type: KeyType,
+    #[serde(serialize_with = "json::opt_id_address")]
     pub id: Option<ActorID>,
+    #[serde(serialize_with = "json::atto")]
     pub balance: TokenAmount,
     pub nonce: u64,
     pub default: bool,
+}
+
+fn key_type_name<S: serde::Serializer>(kind: &KeyType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.name())
 }
 
 impl<R: Repo> Devnet<R> {

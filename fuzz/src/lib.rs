@@ -17,7 +17,7 @@ use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::{ErrorNumber, ExitCode};
 use fvm_shared::{ActorID, METHOD_SEND, Response};
 use paych_actor::ext::account::AUTHENTICATE_MESSAGE_METHOD;
-use paych_actor::ext::builtin::{ACCOUNT, EVM, INIT};
+use paych_actor::BuiltinType::{Account as ACCOUNT, Evm as EVM, Init as INIT};
 use paych_actor::mock::{MockRuntime, Sent, exit_response, ok_response};
 use paych_actor::testing::check_state_invariants;
 use paych_actor::{ActorKind, ConstructorParams, SignedVoucher, UpdateChannelStateParams};

@@ -1,66 +1,47 @@
 //! The FVM harness: a test machine with the bundle's built-ins, real accounts
 //! and verbs that execute real messages.
 //!
-//! Genesis is built with `fvm_integration_tests::Tester` (system, init, burnt
-//! funds and EAM actors, accounts). Messages then run through a
-//! `DefaultExecutor` over the same blockstore; changing the epoch flushes the
-//! state and starts a machine at the new epoch over the new root. The compiled
-//! Wasm modules live in one engine shared by every harness in the process, so
-//! the actors are compiled once per test binary.
+//! Genesis and execution come from `paych-chain`, the layer the devnet runs
+//! on too: the same genesis builder, chain configuration (network version,
+//! base fee, block gas limit) and machine, so what passes here passes there.
+//! The harness keeps one machine running over an in-memory blockstore;
+//! changing the epoch flushes the state and starts a machine at the new epoch
+//! over the new root. Compiled Wasm modules are cached per process, so the
+//! actors are compiled once per test binary. (It no longer uses
+//! `fvm_integration_tests::Tester`: the one genesis builder does everything
+//! the tester did for these tests, probes included.)
 //!
 //! After every message the harness checks the state invariants of every
 //! channel it created, and it records each step (label, exit code, gas, the
 //! decoded channel) so that two runs can be compared.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-use anyhow::{Context, anyhow};
+use actor_interfaces::builtin::INIT_ACTOR_ID;
+use actor_interfaces::init::{EXEC_METHOD, ExecParams, ExecReturn};
+use anyhow::anyhow;
 use cid::Cid;
-use fvm::engine::EnginePool;
-use fvm::executor::{ApplyKind, ApplyRet, Executor};
-use fvm::machine::{DefaultMachine, Machine, NetworkConfig};
-use fvm::state_tree::{ActorState, StateTree};
-use fvm_integration_tests::dummy::DummyExterns;
-use fvm_integration_tests::tester::{IntegrationExecutor, Tester};
-use fvm_ipld_blockstore::{Blockstore, MemoryBlockstore};
+use fvm::executor::{ApplyKind, ApplyRet};
+use fvm::state_tree::ActorState;
+use fvm_ipld_blockstore::MemoryBlockstore;
 use fvm_ipld_encoding::{CborStore, RawBytes};
-use fvm_shared::address::{Address, Protocol};
+use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
-use fvm_shared::message::Message;
-use fvm_shared::state::StateTreeVersion;
-use fvm_shared::version::NetworkVersion;
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
-use multihash_codetable::Code;
-use paych_actor::ext::init::{EXEC_METHOD, ExecParams, ExecReturn, INIT_ACTOR_ID};
 use paych_actor::testing::check_state_invariants;
 use paych_actor::{
     ConstructorParams, LaneState, Method, SignedVoucher, State, UpdateChannelStateParams,
 };
-use paych_bundle::{Bundle, PAYMENT_CHANNEL};
+use paych_bundle::{BuiltinType, Bundle, Manifest};
+use paych_chain::genesis::GenesisBuilder;
+use paych_chain::machine::{Machine, MachineOptions, MachineStore};
+use paych_chain::message::new_message;
+use paych_chain::state::{PaychState, payment_channel};
+use paych_chain::{ChainConfig, SignedMessage};
 use paych_client::{Key, KeyType, voucher};
-
-/// The network version the machine runs (the targets were measured at 27).
-pub const NETWORK_VERSION: NetworkVersion = NetworkVersion::V27;
-/// Base fee of every epoch, in attoFIL. The premium is always 0: there is no
-/// reward actor to receive it.
-pub const BASE_FEE: u64 = 100;
-/// Gas limit of every message (the block limit).
-pub const GAS_LIMIT: u64 = 10_000_000_000;
-
-type Exec = IntegrationExecutor<MemoryBlockstore, DummyExterns>;
-
-/// One engine (and its cache of compiled modules) per process.
-fn engine() -> &'static EnginePool {
-    static ENGINE: OnceLock<EnginePool> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        EnginePool::new((&NetworkConfig::new(NETWORK_VERSION)).into())
-            .expect("failed to create the FVM engine")
-    })
-}
 
 /// An actor that can take part in a channel. Accounts have a key and can send
 /// messages; probes (test-only user actors) cannot.
@@ -102,18 +83,6 @@ impl Channel {
     }
 }
 
-/// The decoded state of a channel plus its balance: what two runs compare.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChannelView {
-    pub from: Address,
-    pub to: Address,
-    pub to_send: TokenAmount,
-    pub settling_at: ChainEpoch,
-    pub min_settle_height: ChainEpoch,
-    pub lanes: Vec<(u64, LaneState)>,
-    pub balance: TokenAmount,
-}
-
 /// One executed message, as recorded for comparisons and reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
@@ -122,14 +91,12 @@ pub struct Step {
     pub exit_code: ExitCode,
     pub gas_used: u64,
     /// The channel the message was about after it ran (`None` once deleted).
-    pub channel: Option<ChannelView>,
+    pub channel: Option<PaychState>,
 }
 
 /// Builds the genesis state: accounts and probes, then [`HarnessBuilder::build`].
 pub struct HarnessBuilder {
-    tester: Tester<MemoryBlockstore, DummyExterns>,
-    bundle: Bundle,
-    account_code: Cid,
+    genesis: GenesisBuilder<MemoryBlockstore>,
     seeds: u32,
     tracing: bool,
 }
@@ -137,17 +104,8 @@ pub struct HarnessBuilder {
 impl HarnessBuilder {
     /// A genesis over `bundle`.
     pub fn new(bundle: Bundle) -> anyhow::Result<Self> {
-        let store = MemoryBlockstore::default();
-        let manifest = bundle.load_into(&store)?;
-        let tester = Tester::new(NETWORK_VERSION, StateTreeVersion::V5, manifest, store)
-            .context("the FVM refused the bundle's manifest")?;
-        let account_code = bundle
-            .code("account")
-            .ok_or_else(|| anyhow!("the bundle has no account actor"))?;
         Ok(Self {
-            tester,
-            bundle,
-            account_code,
+            genesis: GenesisBuilder::new(&bundle, MemoryBlockstore::default())?,
             seeds: 0,
             tracing: false,
         })
@@ -165,34 +123,24 @@ impl HarnessBuilder {
         format!("paych harness {kind} {}", self.seeds).into_bytes()
     }
 
+    fn account(&mut self, kind: KeyType, balance: TokenAmount) -> Party {
+        let seed = self.next_seed(kind.name());
+        let key = Key::from_seed(kind, &seed);
+        let id = self
+            .genesis
+            .account(&key.address(), balance)
+            .expect("failed to create an account");
+        Party { id, key: Some(key) }
+    }
+
     /// A secp256k1 account (f1) holding `balance`.
     pub fn secp_account(&mut self, balance: TokenAmount) -> Party {
-        let key = Key::from_seed(KeyType::Secp256k1, &self.next_seed("secp256k1"));
-        let secret = k256::SecretKey::from_slice(key.private_bytes()).expect("valid key");
-        let (id, _) = self
-            .tester
-            .make_secp256k1_account(secret, balance)
-            .expect("failed to create a secp256k1 account");
-        Party { id, key: Some(key) }
+        self.account(KeyType::Secp256k1, balance)
     }
 
     /// A BLS account (f3) holding `balance`.
     pub fn bls_account(&mut self, balance: TokenAmount) -> Party {
-        let key = Key::from_seed(KeyType::Bls, &self.next_seed("bls"));
-        let account_code = self.account_code;
-        let tree = self.tree();
-        let id = tree
-            .register_new_address(&key.address())
-            .expect("register BLS address");
-        let state = fvm::account_actor::State {
-            address: key.address(),
-        };
-        let state = tree
-            .store()
-            .put_cbor(&state, Code::Blake2b256)
-            .expect("store account state");
-        tree.set_actor(id, ActorState::new(account_code, state, balance, 0, None));
-        Party { id, key: Some(key) }
+        self.account(KeyType::Bls, balance)
     }
 
     /// A key that has no actor on chain yet (a first send creates its account).
@@ -205,22 +153,19 @@ impl HarnessBuilder {
     /// `balance`, configured with `config`.
     pub fn probe(&mut self, config: test_probe::Config, balance: TokenAmount) -> Party {
         let seed = self.next_seed("probe");
-        let alias = Address::new_actor(&seed);
-        let state = self
-            .tester
-            .set_state(&test_probe::State {
-                config,
-                calls: vec![],
-            })
-            .expect("store probe state");
-        self.tester
-            .set_actor_from_bin(paych_bundle::wasm::TEST_PROBE, state, alias, balance)
-            .expect("install probe");
+        let state = test_probe::State {
+            config,
+            calls: vec![],
+        };
         let id = self
-            .tree()
-            .lookup_id(&alias)
-            .expect("lookup")
-            .expect("probe registered");
+            .genesis
+            .user_actor(
+                paych_bundle::wasm::TEST_PROBE,
+                &state,
+                &Address::new_actor(&seed),
+                balance,
+            )
+            .expect("install probe");
         Party { id, key: None }
     }
 
@@ -231,31 +176,30 @@ impl HarnessBuilder {
         self
     }
 
-    fn tree(&mut self) -> &mut StateTree<MemoryBlockstore> {
-        self.tester.state_tree.as_mut().expect("genesis state tree")
-    }
-
     /// Finishes genesis and starts the machine at epoch 0.
-    pub fn build(mut self) -> anyhow::Result<Harness> {
-        let mut tree = self.tester.state_tree.take().expect("genesis state tree");
-        let root = tree.flush()?;
-        let paych_code = self
-            .bundle
-            .code(PAYMENT_CHANNEL)
+    pub fn build(self) -> anyhow::Result<Harness> {
+        let manifest = self.genesis.manifest().clone();
+        let paych_code = manifest
+            .code(BuiltinType::PaymentChannel)
             .ok_or_else(|| anyhow!("the bundle has no payment channel"))?;
-        let mut harness = Harness {
-            manifest: self.bundle.manifest(),
-            paych_code,
-            epoch: 0,
+        let genesis = self.genesis.finish()?;
+        let config = ChainConfig::new(genesis.manifest);
+        let options = MachineOptions {
             tracing: self.tracing,
-            executor: None,
+            actor_debugging: true,
+        };
+        let machine = Machine::start(&config, genesis.store, 0, genesis.state_root, options)?;
+        Ok(Harness {
+            config,
+            options,
+            manifest,
+            paych_code,
+            machine: Some(machine),
             channels: Vec::new(),
             steps: Vec::new(),
             lenient: Cell::new(false),
-            mismatches: std::cell::RefCell::new(Vec::new()),
-        };
-        harness.start_machine(tree.into_store(), root, 0)?;
-        Ok(harness)
+            mismatches: RefCell::new(Vec::new()),
+        })
     }
 }
 
@@ -269,70 +213,47 @@ pub fn bundle_from_env() -> anyhow::Result<Bundle> {
 
 /// A running test machine.
 pub struct Harness {
-    manifest: Cid,
+    config: ChainConfig,
+    options: MachineOptions,
+    manifest: Manifest,
     paych_code: Cid,
-    epoch: ChainEpoch,
-    tracing: bool,
-    executor: Option<Exec>,
+    machine: Option<Machine<MemoryBlockstore>>,
     channels: Vec<ActorID>,
     steps: Vec<Step>,
     /// In lenient mode failed expectations are recorded instead of panicking
     /// (differential runs must go on to compare every step).
     lenient: Cell<bool>,
-    mismatches: std::cell::RefCell<Vec<String>>,
+    mismatches: RefCell<Vec<String>>,
 }
 
 impl Harness {
-    fn start_machine(
-        &mut self,
-        store: MemoryBlockstore,
-        root: Cid,
-        epoch: ChainEpoch,
-    ) -> anyhow::Result<()> {
-        let mut nc = NetworkConfig::new(NETWORK_VERSION);
-        nc.override_actors(self.manifest);
-        nc.enable_actor_debugging();
-        let mut mc = nc.for_epoch(epoch, epoch as u64 * 30, root);
-        mc.set_base_fee(TokenAmount::from_atto(BASE_FEE));
-        if self.tracing {
-            mc.enable_tracing();
-        }
-        let machine = DefaultMachine::new(&mc, store, DummyExterns)?;
-        self.executor = Some(Exec::new(engine().clone(), machine)?);
-        self.epoch = epoch;
-        Ok(())
+    fn machine(&self) -> &Machine<MemoryBlockstore> {
+        self.machine.as_ref().expect("machine running")
     }
 
-    fn executor(&mut self) -> &mut Exec {
-        self.executor.as_mut().expect("machine running")
-    }
-
-    fn machine(&self) -> &DefaultMachine<MemoryBlockstore, DummyExterns> {
-        self.executor.as_ref().expect("machine running")
+    fn machine_mut(&mut self) -> &mut Machine<MemoryBlockstore> {
+        self.machine.as_mut().expect("machine running")
     }
 
     pub fn epoch(&self) -> ChainEpoch {
-        self.epoch
+        self.machine().epoch()
     }
 
     /// Moves the chain to `epoch`: later messages execute at that epoch.
     pub fn set_epoch(&mut self, epoch: ChainEpoch) {
-        if epoch == self.epoch {
+        if epoch == self.epoch() {
             return;
         }
-        let mut executor = self.executor.take().expect("machine running");
-        let root = executor.flush().expect("flush state");
-        let store = executor
-            .into_machine()
-            .expect("machine not poisoned")
-            .into_store()
-            .into_inner();
-        self.start_machine(store, root, epoch)
-            .expect("restart machine");
+        let machine = self.machine.take().expect("machine running");
+        let (root, store) = machine.finish().expect("flush state");
+        self.machine = Some(
+            Machine::start(&self.config, store, epoch, root, self.options)
+                .expect("restart machine"),
+        );
     }
 
     pub fn advance(&mut self, epochs: ChainEpoch) {
-        self.set_epoch(self.epoch + epochs);
+        self.set_epoch(self.epoch() + epochs);
     }
 
     /// The payment channel code this harness runs.
@@ -375,8 +296,8 @@ impl Harness {
             .expect("state tree read")
     }
 
-    pub fn store(&self) -> &impl Blockstore {
-        self.machine().blockstore()
+    pub fn store(&self) -> &MachineStore<MemoryBlockstore> {
+        self.machine().store()
     }
 
     /// The channel's state, or `None` once it is deleted.
@@ -390,22 +311,11 @@ impl Harness {
         )
     }
 
-    /// The channel's decoded state, lanes and balance.
-    pub fn view(&self, id: ActorID) -> Option<ChannelView> {
-        let actor = self.actor(id)?;
-        if actor.code != self.paych_code {
-            return None;
-        }
-        let st: State = self.store().get_cbor(&actor.state).ok()??;
-        Some(ChannelView {
-            lanes: st.lanes(self.store()).expect("lane AMT loads"),
-            from: st.from,
-            to: st.to,
-            to_send: st.to_send,
-            settling_at: st.settling_at,
-            min_settle_height: st.min_settle_height,
-            balance: actor.balance,
-        })
+    /// The channel's decoded state, lanes and balance (`None` when no
+    /// payment channel is there).
+    pub fn view(&self, id: ActorID) -> Option<PaychState> {
+        payment_channel(self.machine().state_tree(), &self.manifest, id)
+            .expect("channel state decodes")
     }
 
     /// The lanes of a live channel.
@@ -442,29 +352,25 @@ impl Harness {
         let sender = self
             .actor(from.id)
             .unwrap_or_else(|| panic!("{label}: no sender f0{}", from.id));
-        let message = Message {
-            version: 0,
-            from: from.address(),
-            to,
-            sequence: sender.sequence,
-            value,
-            method_num: method,
-            params,
-            gas_limit: GAS_LIMIT,
-            gas_fee_cap: TokenAmount::from_atto(BASE_FEE),
-            gas_premium: TokenAmount::default(),
-        };
-        let length = chain_length(&message, from);
+        let mut message = new_message(from.address(), to, sender.sequence, method, params, value);
+        message.gas_fee_cap = self.config.base_fee.clone();
+        // Signed as a wallet signs it, so inclusion gas is charged on the
+        // length a block really carries.
+        let signed = SignedMessage::sign(message, from.key());
         let ret = self
-            .executor()
-            .execute_message(message, ApplyKind::Explicit, length)
+            .machine_mut()
+            .apply(
+                signed.message.clone(),
+                ApplyKind::Explicit,
+                signed.chain_length(),
+            )
             .unwrap_or_else(|e| panic!("{label}: the FVM failed to apply the message: {e:#}"));
 
         self.check_invariants(label);
         let subject = self.resolve(&to).filter(|id| self.channels.contains(id));
         let step = Step {
             label: label.to_string(),
-            epoch: self.epoch,
+            epoch: self.epoch(),
             exit_code: ret.msg_receipt.exit_code,
             gas_used: ret.msg_receipt.gas_used,
             channel: subject.and_then(|id| self.view(id)),
@@ -695,19 +601,5 @@ impl Harness {
             RawBytes::new(params),
             TokenAmount::default(),
         )
-    }
-}
-
-/// The message's length on chain, which message inclusion gas is charged on:
-/// a secp256k1 message is carried signed (`[message, signature]`), a BLS
-/// message alone (its signature is aggregated into the block).
-fn chain_length(message: &Message, from: &Party) -> usize {
-    let unsigned = fvm_ipld_encoding::to_vec(message)
-        .expect("encode message")
-        .len();
-    match from.key.as_ref().map(|k| k.address().protocol()) {
-        Some(Protocol::BLS) => unsigned,
-        // 1 byte array header + message + 2-byte bytes header + type byte + 65.
-        _ => 1 + unsigned + 2 + 1 + 65,
     }
 }

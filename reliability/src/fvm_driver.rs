@@ -162,9 +162,9 @@ impl Chain for FvmChain {
     fn observe(&self) -> Option<Observed> {
         let view = self.h.view(self.channel.id)?;
         Some(Observed {
-            to_send: big(&view.to_send),
-            settling_at: view.settling_at,
-            min_settle_height: view.min_settle_height,
+            to_send: big(&view.state.to_send),
+            settling_at: view.state.settling_at,
+            min_settle_height: view.state.min_settle_height,
             lanes: view
                 .lanes
                 .into_iter()

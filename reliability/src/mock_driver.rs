@@ -18,8 +18,10 @@ use fvm_shared::crypto::signature::{Signature, SignatureType};
 use fvm_shared::error::ExitCode;
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
 use num_bigint::BigInt;
+use paych_actor::BuiltinType::{
+    Account as ACCOUNT, Init as INIT, PaymentChannel as PAYMENT_CHANNEL,
+};
 use paych_actor::ext::account::{AUTHENTICATE_MESSAGE_METHOD, AuthenticateMessageParams};
-use paych_actor::ext::builtin::{ACCOUNT, INIT, PAYMENT_CHANNEL};
 use paych_actor::mock::{MockRuntime, Sent, exit_response, ok_response};
 use paych_actor::testing::check_state_invariants;
 use paych_actor::{ActorKind, ConstructorParams, Method, UpdateChannelStateParams};

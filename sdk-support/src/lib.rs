@@ -1,6 +1,7 @@
 //! Wasm-side glue shared by every actor in this repository: a blockstore over
-//! the FVM's IPLD syscalls and the `invoke` trampoline. Compiled for Wasm only;
-//! on native targets this crate is empty.
+//! the FVM's IPLD syscalls, the `invoke` trampoline, and this actor's own
+//! state through them. Compiled for Wasm only; on native targets this crate is
+//! empty. Errors, exit codes and codecs come from `actor-interfaces`.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 #[cfg(target_arch = "wasm32")]
@@ -9,14 +10,12 @@ extern crate alloc;
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     use alloc::format;
-    use alloc::string::String;
     use alloc::vec::Vec;
 
-    use alloc::string::ToString;
-
+    use actor_interfaces::ActorError;
+    use actor_interfaces::codec;
     use cid::Cid;
     use fvm_ipld_blockstore::{Block, Blockstore};
-    use fvm_ipld_encoding::CborStore;
     use fvm_ipld_encoding::ipld_block::IpldBlock;
     use fvm_sdk::NO_DATA_BLOCK_ID;
     use fvm_shared::MethodNum;
@@ -52,15 +51,12 @@ mod wasm {
         }
     }
 
-    /// An exit code and a message: how the stand-ins report failure.
-    pub type Error = (ExitCode, String);
-
     /// Runs one invocation: reads the method and parameters, calls `dispatch`,
     /// and either returns its result block or aborts with its exit code.
     /// Panics become USR_ASSERTION_FAILED aborts instead of traps.
     pub fn invoke_with(
         params_id: u32,
-        dispatch: impl FnOnce(MethodNum, Option<IpldBlock>) -> Result<Option<IpldBlock>, Error>,
+        dispatch: impl FnOnce(MethodNum, Option<IpldBlock>) -> Result<Option<IpldBlock>, ActorError>,
     ) -> u32 {
         fvm_sdk::vm::set_panic_handler();
         let params = match fvm_sdk::message::params_raw(params_id) {
@@ -79,67 +75,22 @@ mod wasm {
                     Some(&format!("failed to return a value: {e}")),
                 ),
             },
-            Err((code, msg)) => fvm_sdk::vm::abort(code.value(), Some(&msg)),
-        }
-    }
-
-    /// Decodes required CBOR parameters: missing is USR_ILLEGAL_ARGUMENT,
-    /// undecodable USR_SERIALIZATION.
-    pub fn decode_params<T: DeserializeOwned>(params: Option<IpldBlock>) -> Result<T, Error> {
-        params
-            .ok_or_else(|| {
-                (
-                    ExitCode::USR_ILLEGAL_ARGUMENT,
-                    "method expects arguments".into(),
-                )
-            })?
-            .deserialize()
-            .map_err(|e| {
-                (
-                    ExitCode::USR_SERIALIZATION,
-                    format!("failed to decode parameters: {e}"),
-                )
-            })
-    }
-
-    /// Encodes a return value as a CBOR block.
-    pub fn encode_return<T: Serialize>(value: &T) -> Result<Option<IpldBlock>, Error> {
-        IpldBlock::serialize_cbor(value).map_err(|e| {
-            (
-                ExitCode::USR_SERIALIZATION,
-                format!("failed to encode return: {e}"),
-            )
-        })
-    }
-
-    /// The exit code to re-raise for a callee that exited with `code`: system
-    /// codes are not ours to raise (same mapping as the built-in actors).
-    pub fn checked_exit_code(code: ExitCode) -> ExitCode {
-        match code {
-            ExitCode::SYS_MISSING_RETURN
-            | ExitCode::SYS_ILLEGAL_INSTRUCTION
-            | ExitCode::SYS_ILLEGAL_EXIT_CODE => ExitCode::USR_UNSPECIFIED,
-            c if c.is_system_error() => ExitCode::USR_ASSERTION_FAILED,
-            c => c,
+            Err(e) => fvm_sdk::vm::abort(e.exit_code().value(), Some(e.msg())),
         }
     }
 
     /// Loads this actor's state.
-    pub fn load_state<T: DeserializeOwned>() -> Result<T, Error> {
-        let root = fvm_sdk::sself::root()
-            .map_err(|_| (ExitCode::USR_ILLEGAL_STATE, "actor has no state".into()))?;
-        SdkBlockstore
-            .get_cbor(&root)
-            .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?
-            .ok_or_else(|| (ExitCode::USR_ILLEGAL_STATE, "actor state not found".into()))
+    pub fn load_state<T: DeserializeOwned>() -> Result<T, ActorError> {
+        let root =
+            fvm_sdk::sself::root().map_err(|_| ActorError::illegal_state("actor has no state"))?;
+        codec::load_state(&SdkBlockstore, &root)
     }
 
     /// Stores `state` as this actor's state.
-    pub fn save_state<T: Serialize>(state: &T) -> Result<(), Error> {
-        let root = SdkBlockstore
-            .put_cbor(state, Code::Blake2b256)
-            .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
-        fvm_sdk::sself::set_root(&root).map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))
+    pub fn save_state<T: Serialize>(state: &T) -> Result<(), ActorError> {
+        let root = codec::save_state(&SdkBlockstore, state)?;
+        fvm_sdk::sself::set_root(&root)
+            .map_err(|e| ActorError::illegal_state(format!("failed to set state root: {e}")))
     }
 }
 

@@ -16,7 +16,7 @@ use fvm_shared::crypto::signature::Signature;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum, Response};
-use paych_actor::ext::builtin::{ACCOUNT, INIT};
+use paych_actor::BuiltinType::{Account as ACCOUNT, Init as INIT};
 use paych_actor::mock::{ExpectedSend, MockRuntime, Sent, ok_response};
 use paych_actor::testing::check_state_invariants;
 use paych_actor::{
@@ -24,7 +24,7 @@ use paych_actor::{
     UpdateChannelStateParams, ext,
 };
 
-pub const INIT_ID: ActorID = ext::init::INIT_ACTOR_ID;
+pub const INIT_ID: ActorID = ext::INIT_ACTOR_ID;
 pub const PAYCH_ID: ActorID = 100;
 pub const PAYER_ID: ActorID = 102;
 pub const PAYEE_ID: ActorID = 103;

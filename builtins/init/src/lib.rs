@@ -5,8 +5,7 @@
 //! in the address map, create the actor, run its constructor with the
 //! message's value, and return `[id_address, robust_address]`.
 //!
-//! The state must be the FVM's own init layout (`[address_map, next_id,
-//! network_name]`, the map a HAMT of bit width 5 from address bytes to ID),
+//! The state must be the FVM's own init layout (`actor_interfaces::init::State`),
 //! because the FVM edits it directly when it creates accounts on a first send.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
@@ -16,84 +15,65 @@ extern crate alloc;
 #[cfg(target_arch = "wasm32")]
 mod actor {
     use alloc::format;
-    use alloc::string::{String, ToString};
+    use alloc::string::String;
 
-    use cid::Cid;
+    use actor_interfaces::builtin::{BuiltinType, SYSTEM_ACTOR_ID};
+    use actor_interfaces::codec::{decode_params, encode_return};
+    use actor_interfaces::init::{
+        CONSTRUCTOR_METHOD, EXEC_METHOD, ExecParams, ExecReturn, FIRST_NON_SINGLETON_ID, State,
+    };
+    use actor_interfaces::{ActorError, ExitCodeContext};
+    use fvm_ipld_encoding::CBOR;
     use fvm_ipld_encoding::ipld_block::IpldBlock;
-    use fvm_ipld_encoding::tuple::*;
-    use fvm_ipld_encoding::{CBOR, RawBytes};
     use fvm_ipld_hamt::{BytesKey, Hamt};
     use fvm_shared::address::Address;
     use fvm_shared::error::ExitCode;
-    use fvm_shared::{ActorID, HAMT_BIT_WIDTH, METHOD_CONSTRUCTOR, MethodNum};
-    use sdk_support::{
-        Error, SdkBlockstore, checked_exit_code, decode_params, encode_return, load_state,
-        save_state,
-    };
-
-    const EXEC_METHOD: MethodNum = 2;
-    const SYSTEM_ACTOR_ID: ActorID = 0;
-    /// Built-in types (manifest positions) that anyone may Exec.
-    const PAYMENT_CHANNEL_TYPE: i32 = 8;
-    const MULTISIG_TYPE: i32 = 9;
-
-    #[derive(Serialize_tuple, Deserialize_tuple)]
-    struct State {
-        address_map: Cid,
-        next_id: ActorID,
-        network_name: String,
-    }
-
-    #[derive(Serialize_tuple, Deserialize_tuple)]
-    struct ExecParams {
-        code_cid: Cid,
-        constructor_params: RawBytes,
-    }
-
-    #[derive(Serialize_tuple, Deserialize_tuple)]
-    struct ExecReturn {
-        id_address: Address,
-        robust_address: Address,
-    }
+    use fvm_shared::{ActorID, HAMT_BIT_WIDTH, METHOD_CONSTRUCTOR};
+    use sdk_support::{SdkBlockstore, load_state, save_state};
 
     #[unsafe(no_mangle)]
     pub extern "C" fn invoke(params_id: u32) -> u32 {
         sdk_support::invoke_with(params_id, |method, params| match method {
-            METHOD_CONSTRUCTOR => constructor(decode_params(params)?).map(|()| None),
+            CONSTRUCTOR_METHOD => constructor(decode_params(params)?).map(|()| None),
             EXEC_METHOD => encode_return(&exec(decode_params(params)?)?),
-            m => Err((
-                ExitCode::USR_UNHANDLED_MESSAGE,
-                format!("invalid method: {m}"),
-            )),
+            m => Err(ActorError::unhandled_message(format!(
+                "invalid method: {m}"
+            ))),
         })
     }
 
-    fn constructor(network_name: String) -> Result<(), Error> {
+    fn constructor(network_name: String) -> Result<(), ActorError> {
         if fvm_sdk::message::caller() != SYSTEM_ACTOR_ID {
-            return Err((
-                ExitCode::USR_FORBIDDEN,
-                "only the system actor may construct init".into(),
+            return Err(ActorError::forbidden(
+                "only the system actor may construct init",
             ));
         }
         let address_map = Hamt::<_, ActorID>::new_with_bit_width(SdkBlockstore, HAMT_BIT_WIDTH)
             .flush()
-            .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
+            .exit_code(
+                ExitCode::USR_ILLEGAL_STATE,
+                "failed to create the address map",
+            )?;
         save_state(&State {
             address_map,
-            next_id: 100,
+            next_id: FIRST_NON_SINGLETON_ID,
             network_name,
         })
     }
 
-    fn exec(params: ExecParams) -> Result<ExecReturn, Error> {
-        match fvm_sdk::actor::get_builtin_actor_type(&params.code_cid) {
-            Some(PAYMENT_CHANNEL_TYPE | MULTISIG_TYPE) => {}
-            _ => {
-                return Err((
-                    ExitCode::USR_FORBIDDEN,
-                    format!("caller cannot exec actor code {}", params.code_cid),
-                ));
-            }
+    fn exec(params: ExecParams) -> Result<ExecReturn, ActorError> {
+        // Anyone may exec a payment channel or a multisig, nothing else.
+        let exec_type = fvm_sdk::actor::get_builtin_actor_type(&params.code_cid)
+            .and_then(|t| u32::try_from(t).ok())
+            .and_then(BuiltinType::from_type_number);
+        if !matches!(
+            exec_type,
+            Some(BuiltinType::PaymentChannel | BuiltinType::Multisig)
+        ) {
+            return Err(ActorError::forbidden(format!(
+                "caller cannot exec actor code {}",
+                params.code_cid
+            )));
         }
 
         let robust_address = fvm_sdk::actor::next_actor_address();
@@ -102,20 +82,20 @@ mod actor {
         st.next_id += 1;
         let mut map =
             Hamt::<_, ActorID>::load_with_bit_width(&st.address_map, SdkBlockstore, HAMT_BIT_WIDTH)
-                .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
+                .exit_code(
+                    ExitCode::USR_ILLEGAL_STATE,
+                    "failed to load the address map",
+                )?;
         map.set(BytesKey(robust_address.to_bytes()), id)
-            .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
-        st.address_map = map
-            .flush()
-            .map_err(|e| (ExitCode::USR_ILLEGAL_STATE, e.to_string()))?;
+            .exit_code(ExitCode::USR_ILLEGAL_STATE, "failed to map the new address")?;
+        st.address_map = map.flush().exit_code(
+            ExitCode::USR_ILLEGAL_STATE,
+            "failed to save the address map",
+        )?;
         save_state(&st)?;
 
-        fvm_sdk::actor::create_actor(id, &params.code_cid, None).map_err(|e| {
-            (
-                ExitCode::USR_ILLEGAL_ARGUMENT,
-                format!("failed to create actor: {e}"),
-            )
-        })?;
+        fvm_sdk::actor::create_actor(id, &params.code_cid, None)
+            .map_err(|e| ActorError::illegal_argument(format!("failed to create actor: {e}")))?;
 
         let constructor_params = (!params.constructor_params.is_empty()).then(|| IpldBlock {
             codec: CBOR,
@@ -129,15 +109,10 @@ mod actor {
             None,
             Default::default(),
         )
-        .map_err(|e| {
-            (
-                ExitCode::USR_ASSERTION_FAILED,
-                format!("constructor send failed: {e}"),
-            )
-        })?;
+        .map_err(|e| ActorError::assertion_failed(format!("constructor send failed: {e}")))?;
         if !response.exit_code.is_success() {
-            return Err((
-                checked_exit_code(response.exit_code),
+            return Err(ActorError::checked(
+                response.exit_code,
                 format!("constructor failed with {}", response.exit_code),
             ));
         }

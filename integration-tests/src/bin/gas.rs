@@ -16,7 +16,7 @@ use fvm::executor::ApplyRet;
 use fvm::trace::ExecutionEvent;
 use fvm_shared::econ::TokenAmount;
 use paych_actor::Merge;
-use paych_bundle::{Bundle, PAYMENT_CHANNEL};
+use paych_bundle::{BuiltinType, Bundle};
 use paych_integration_tests::{Harness, HarnessBuilder};
 
 /// (step, gas used by the built-in payment channel: targets.md)
@@ -193,7 +193,7 @@ fn main() -> anyhow::Result<()> {
         percent(size as u64, BUILTIN_WASM_SIZE as u64)
     );
     if let Some(real) = &real
-        && let Some(wasm) = real.wasm(PAYMENT_CHANNEL)
+        && let Some(wasm) = real.wasm(BuiltinType::PaymentChannel)
     {
         println!(
             "the bundle's own payment channel Wasm: {} bytes",

@@ -2,7 +2,7 @@
 //! differential runs, exercised with a CAR this project writes itself.
 
 use fvm_shared::error::ExitCode;
-use paych_bundle::{Bundle, PAYMENT_CHANNEL};
+use paych_bundle::{BuiltinType, Bundle};
 use paych_integration_tests::differential::{self, compare_steps};
 use paych_integration_tests::{Step, scenarios};
 
@@ -23,21 +23,21 @@ fn a_bundle_car_runs_the_walkthrough_with_our_payment_channel_swapped_in() {
     // Make the loaded bundle's own payment channel different from ours, as a
     // real bundle's is, so the swap is observable.
     let foreign = loaded
-        .with_code(PAYMENT_CHANNEL, paych_bundle::wasm::TEST_PROBE)
+        .with_code(BuiltinType::PaymentChannel, paych_bundle::wasm::TEST_PROBE)
         .unwrap();
     let swapped = foreign.clone().with_our_payment_channel().unwrap();
     assert_eq!(
-        swapped.wasm(PAYMENT_CHANNEL),
+        swapped.wasm(BuiltinType::PaymentChannel),
         Some(paych_bundle::wasm::PAYCH_ACTOR)
     );
     assert_eq!(
-        swapped.code("init"),
-        foreign.code("init"),
+        swapped.code(BuiltinType::Init),
+        foreign.code(BuiltinType::Init),
         "the bundle's own init is kept"
     );
     assert_eq!(
-        swapped.code("account"),
-        foreign.code("account"),
+        swapped.code(BuiltinType::Account),
+        foreign.code(BuiltinType::Account),
         "the bundle's own account is kept"
     );
     let h = scenarios::walkthrough(&swapped, false);
@@ -63,7 +63,7 @@ fn differential_run_reports_each_differing_step() {
     // channel there, and the report says so instead of stopping.
     let ours = Bundle::devnet();
     let theirs = Bundle::devnet()
-        .with_code(PAYMENT_CHANNEL, paych_bundle::wasm::TEST_PROBE)
+        .with_code(BuiltinType::PaymentChannel, paych_bundle::wasm::TEST_PROBE)
         .unwrap();
     let report = differential::run(&scenarios::ALL[..2], &ours, &theirs);
     assert_eq!(report.scenarios, 2);

@@ -1,5 +1,5 @@
-//! The CLI's voucher decoding and checking path (`Devnet::voucher_check`,
-//! what `paych voucher check` / `add` run) on random input over an in-memory
+//! The CLI's voucher decoding and checking path (`decode_voucher` then
+//! `PaychManager::voucher_check`, what `paych voucher check` / `add` run) on random input over an in-memory
 //! devnet with the real Wasm actor: arbitrary text, corrupted encodings of
 //! valid vouchers, and well-formed vouchers with random fields and signers.
 //!
@@ -19,6 +19,8 @@ use fvm_shared::econ::TokenAmount;
 use paych_actor::{MAX_LANE, Merge, SignedVoucher};
 use paych_client::{Key, voucher};
 use paych_devnet::{Devnet, GenesisOptions, MemoryRepo};
+use paych_manager::PaychManager;
+use paych_manager::rules::decode_voucher;
 use paych_reliability::report::{env_count, write_counts};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
@@ -122,10 +124,11 @@ impl World {
         .expect("devnet");
         let wallets = net.wallet_list().expect("wallets");
         let (payer, payee, stranger) = (wallets[0].address, wallets[1].address, wallets[2].address);
-        let created = net
+        let paych = PaychManager::new(&net);
+        let created = paych
             .add_funds(&payer, &payee, &TokenAmount::from_whole(10))
             .expect("channel");
-        let other = net
+        let other = paych
             .add_funds(&payer, &stranger, &TokenAmount::from_whole(1))
             .expect("other channel");
         let key = |a: &Address| net.wallet_export(a).expect("export").to_key().expect("key");
@@ -245,7 +248,8 @@ fn cli_voucher_check_accepts_only_what_the_chain_redeems() {
     let result = runner.run(&input(), |input| {
         let (text, plainly_valid) = world.text(&input);
         bump("cli_voucher_inputs");
-        match world.net.voucher_check(&world.channel, &text) {
+        let paych = PaychManager::new(&world.net);
+        match decode_voucher(&text).and_then(|sv| paych.voucher_check(&world.channel, &sv)) {
             Err(e) => {
                 prop_assert!(
                     !plainly_valid,
@@ -263,7 +267,8 @@ fn cli_voucher_check_accepts_only_what_the_chain_redeems() {
                 prop_assert!(sv.time_lock_min == 0 && sv.time_lock_max == 0);
                 prop_assert!(sv.secret_pre_image.is_empty());
                 // What the CLI accepts, the chain redeems.
-                let submitted = world.net.voucher_submit(&world.channel, &text);
+                let submitted =
+                    decode_voucher(&text).and_then(|sv| paych.voucher_submit(&world.channel, &sv));
                 let submitted = match submitted {
                     Ok(s) => s,
                     Err(e) => {
@@ -272,7 +277,7 @@ fn cli_voucher_check_accepts_only_what_the_chain_redeems() {
                         )));
                     }
                 };
-                prop_assert_eq!(submitted.message.exit_code, 0);
+                prop_assert_eq!(submitted.message.receipt.exit_code.value(), 0);
                 let milli = sv.amount.atto() / MILLI;
                 let milli: u64 = milli.try_into().expect("small amounts");
                 world

@@ -16,8 +16,6 @@ use fvm_ipld_encoding::tuple::*;
 use fvm_shared::MethodNum;
 use fvm_shared::address::Address;
 
-/// FRC-0042 number of "AuthenticateMessage".
-pub const AUTHENTICATE_MESSAGE_METHOD: MethodNum = 2643134072;
 /// Replaces the probe's configuration (`Config`).
 pub const CONFIGURE_METHOD: MethodNum = 10;
 /// Sends a message on the probe's behalf (`ForwardParams`) and returns the
@@ -72,10 +70,13 @@ pub struct ForwardParams {
 mod actor {
     use alloc::format;
 
+    use actor_interfaces::ActorError;
+    use actor_interfaces::account::AUTHENTICATE_MESSAGE_METHOD;
+    use actor_interfaces::codec::{decode_params, encode_return};
     use fvm_ipld_encoding::ipld_block::IpldBlock;
     use fvm_ipld_encoding::{CBOR, RawBytes};
     use fvm_shared::error::ExitCode;
-    use sdk_support::{Error, decode_params, encode_return, load_state, save_state};
+    use sdk_support::{load_state, save_state};
 
     use super::*;
 
@@ -84,7 +85,10 @@ mod actor {
         sdk_support::invoke_with(params_id, dispatch)
     }
 
-    fn dispatch(method: MethodNum, params: Option<IpldBlock>) -> Result<Option<IpldBlock>, Error> {
+    fn dispatch(
+        method: MethodNum,
+        params: Option<IpldBlock>,
+    ) -> Result<Option<IpldBlock>, ActorError> {
         let mut st: State = load_state()?;
         match method {
             AUTHENTICATE_MESSAGE_METHOD => match st.config.auth_reply {
@@ -95,9 +99,9 @@ mod actor {
                     codec: CBOR,
                     data: [0x63, 0x61].into(),
                 })),
-                _ => Err((
+                _ => Err(ActorError::unchecked(
                     ExitCode::new(st.config.exit_code),
-                    "configured to refuse".into(),
+                    "configured to refuse",
                 )),
             },
             CONFIGURE_METHOD => {
@@ -119,18 +123,13 @@ mod actor {
                     Default::default(),
                 ) {
                     Ok(response) => response.exit_code.value(),
-                    Err(e) => return Err((ExitCode::USR_UNSPECIFIED, format!("send failed: {e}"))),
+                    Err(e) => return Err(ActorError::unspecified(format!("send failed: {e}"))),
                 };
                 encode_return(&code)
             }
             DESTRUCT_METHOD => fvm_sdk::sself::self_destruct(true)
                 .map(|()| None)
-                .map_err(|e| {
-                    (
-                        ExitCode::USR_ILLEGAL_STATE,
-                        format!("cannot self-destruct: {e}"),
-                    )
-                }),
+                .map_err(|e| ActorError::illegal_state(format!("cannot self-destruct: {e}"))),
             method => {
                 let (codec, data) = params.map(|p| (p.codec, p.data)).unwrap_or_default();
                 st.calls.push(Call {
@@ -143,7 +142,10 @@ mod actor {
                 save_state(&st)?;
                 match st.config.exit_code {
                     0 => Ok(None),
-                    code => Err((ExitCode::new(code), "configured to fail".into())),
+                    code => Err(ActorError::unchecked(
+                        ExitCode::new(code),
+                        "configured to fail",
+                    )),
                 }
             }
         }

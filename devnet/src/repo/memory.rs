@@ -10,9 +10,11 @@ use fvm_shared::ActorID;
 use fvm_shared::address::Address;
 use paych_client::Key;
 
-use crate::blocks::BlockSource;
+use paych_chain::Head;
+use paych_chain::blocks::BlockSource;
+
+use super::{AddOutcome, ChannelRecord, MessageRecord, Repo, Store, VoucherRecord, to_i64};
 use crate::error::{Error, Result};
-use crate::store::{AddOutcome, ChannelRecord, Head, MessageRecord, Repo, Store, VoucherRecord};
 
 #[derive(Clone, Default)]
 struct State {
@@ -98,6 +100,10 @@ impl Repo for MemoryRepo {
 
     fn blocks(&self) -> Arc<dyn BlockSource> {
         self.blocks.clone()
+    }
+
+    fn check_integrity(&self) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -204,8 +210,8 @@ impl Store for Unit<'_> {
             Some(v) if v.voucher == record.voucher => Ok(AddOutcome::Duplicate),
             Some(v) => Ok(AddOutcome::Conflict(Box::new(v.voucher.clone()))),
             None => {
-                crate::store::to_i64(record.voucher.lane, "lane")?;
-                crate::store::to_i64(record.voucher.nonce, "nonce")?;
+                to_i64(record.voucher.lane, "lane")?;
+                to_i64(record.voucher.nonce, "nonce")?;
                 self.state.vouchers.push(record.clone());
                 Ok(AddOutcome::Inserted)
             }

@@ -10,23 +10,25 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use actor_interfaces::BuiltinType;
 use cid::Cid;
 use fvm_shared::ActorID;
 use fvm_shared::address::Address;
 use fvm_shared::bigint::BigInt;
 use fvm_shared::crypto::signature::Signature;
 use fvm_shared::econ::TokenAmount;
+use fvm_shared::error::ExitCode;
 use fvm_shared::message::Message;
 use paych_actor::SignedVoucher;
+use paych_chain::blocks::BlockSource;
+use paych_chain::{Head, Receipt};
 use paych_client::{Key, KeyType};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
-use crate::blocks::BlockSource;
-use crate::error::{Error, Result};
-use crate::store::{
-    AddOutcome, ChannelRecord, Head, MessageRecord, Repo, Store, VoucherOrigin, VoucherRecord,
-    to_i64,
+use super::{
+    AddOutcome, ChannelRecord, MessageRecord, Repo, Store, VoucherOrigin, VoucherRecord, to_i64,
 };
+use crate::error::{Error, Result};
 
 /// How long a command waits for another command's write to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -63,7 +65,8 @@ CREATE TABLE IF NOT EXISTS messages (
     over_estimation_burn TEXT NOT NULL,
     miner_tip TEXT NOT NULL,
     refund TEXT NOT NULL,
-    state_root BLOB NOT NULL
+    state_root BLOB NOT NULL,
+    callee TEXT
 );
 CREATE TABLE IF NOT EXISTS keys (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -71,6 +74,7 @@ CREATE TABLE IF NOT EXISTS keys (
     key_type TEXT NOT NULL,
     private_key BLOB NOT NULL
 );
+-- settling: Settle was sent from this repository.
 CREATE TABLE IF NOT EXISTS channels (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     robust BLOB NOT NULL UNIQUE,
@@ -116,6 +120,7 @@ impl SqliteRepo {
         let mut conn = connect(&path)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
+        migrate(&tx)?;
         tx.commit()?;
         let reader = connect(&path)?;
         reader.pragma_update(None, "query_only", true)?;
@@ -131,15 +136,20 @@ impl SqliteRepo {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
 
-    /// SQLite's own consistency check of the database file.
-    pub fn integrity_check(&self) -> Result<String> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| Error::internal("repo lock poisoned"))?;
-        Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+/// Brings a database written by an older `paych` up to the current schema.
+fn migrate(conn: &Connection) -> Result<()> {
+    // The receiving actor's type, kept since messages are named by it.
+    let has_callee: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('messages') WHERE name = 'callee'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_callee {
+        conn.execute_batch("ALTER TABLE messages ADD COLUMN callee TEXT")?;
     }
+    Ok(())
 }
 
 fn connect(path: &Path) -> Result<Connection> {
@@ -196,6 +206,20 @@ impl Repo for SqliteRepo {
     fn blocks(&self) -> Arc<dyn BlockSource> {
         self.blocks.clone()
     }
+
+    fn check_integrity(&self) -> Result<()> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("repo lock poisoned"))?;
+        let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if verdict != "ok" {
+            return Err(Error::repo(format!(
+                "SQLite integrity check failed: {verdict}"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Committed blocks through a second, query-only connection: the machine
@@ -247,57 +271,78 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
     fvm_ipld_encoding::to_vec(value).map_err(|e| Error::internal(format!("cannot encode: {e}")))
 }
 
-fn key_from_row(key_type: &str, private: &[u8]) -> Result<Key> {
-    let kind = match key_type {
+fn key_from_row(row: &Row<'_>) -> Result<Key> {
+    let kind = match row.get::<_, String>("key_type")?.as_str() {
         "secp256k1" => KeyType::Secp256k1,
         "bls" => KeyType::Bls,
         other => return Err(Error::repo(format!("unknown key type {other:?} in wallet"))),
     };
-    Key::from_bytes(kind, private).map_err(|e| Error::repo(format!("corrupt key in wallet: {e}")))
-}
-
-type ChannelRow = (
-    Vec<u8>,
-    i64,
-    Vec<u8>,
-    Vec<u8>,
-    i64,
-    i64,
-    i64,
-    bool,
-    Option<i64>,
-);
-
-fn channel_from_row(row: ChannelRow) -> Result<ChannelRecord> {
-    let (robust, id, from, to, from_id, to_id, created_epoch, settling, collected_epoch) = row;
-    Ok(ChannelRecord {
-        robust: parse_address(&robust)?,
-        id: id as ActorID,
-        from: parse_address(&from)?,
-        to: parse_address(&to)?,
-        from_id: from_id as ActorID,
-        to_id: to_id as ActorID,
-        created_epoch,
-        settling,
-        collected_epoch,
-    })
+    Key::from_bytes(kind, &row.get::<_, Vec<u8>>("private_key")?)
+        .map_err(|e| Error::repo(format!("corrupt key in wallet: {e}")))
 }
 
 const CHANNEL_COLUMNS: &str =
     "robust, id, from_addr, to_addr, from_id, to_id, created_epoch, settling, collected_epoch";
 
-fn read_channel_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChannelRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
+fn channel_from_row(row: &Row<'_>) -> Result<ChannelRecord> {
+    Ok(ChannelRecord {
+        robust: parse_address(&row.get::<_, Vec<u8>>("robust")?)?,
+        id: row.get::<_, i64>("id")? as ActorID,
+        from: parse_address(&row.get::<_, Vec<u8>>("from_addr")?)?,
+        to: parse_address(&row.get::<_, Vec<u8>>("to_addr")?)?,
+        from_id: row.get::<_, i64>("from_id")? as ActorID,
+        to_id: row.get::<_, i64>("to_id")? as ActorID,
+        created_epoch: row.get("created_epoch")?,
+        settle_sent: row.get("settling")?,
+        collected_epoch: row.get("collected_epoch")?,
+    })
+}
+
+const MESSAGE_COLUMNS: &str = "seq, epoch, cid, signed, callee, exit_code, return_data, gas_used,
+    base_fee_burn, over_estimation_burn, miner_tip, refund, state_root";
+
+fn message_from_row(row: &Row<'_>) -> Result<MessageRecord> {
+    let (message, signature): (Message, Signature) =
+        decode(&row.get::<_, Vec<u8>>("signed")?, "message")?;
+    let callee: Option<String> = row.get("callee")?;
+    let amount =
+        |column: &str| -> Result<TokenAmount> { parse_amount(&row.get::<_, String>(column)?) };
+    Ok(MessageRecord {
+        seq: row.get::<_, i64>("seq")? as u64,
+        epoch: row.get("epoch")?,
+        cid: Cid::from_str(&row.get::<_, String>("cid")?)
+            .map_err(|e| Error::repo(format!("corrupt message CID: {e}")))?,
+        message,
+        signature,
+        callee: callee.as_deref().and_then(BuiltinType::from_name),
+        receipt: Receipt {
+            exit_code: ExitCode::new(row.get("exit_code")?),
+            return_data: row.get("return_data")?,
+            gas_used: row.get::<_, i64>("gas_used")? as u64,
+            base_fee_burn: amount("base_fee_burn")?,
+            over_estimation_burn: amount("over_estimation_burn")?,
+            miner_tip: amount("miner_tip")?,
+            refund: amount("refund")?,
+            failure: None,
+        },
+        state_root: parse_cid(&row.get::<_, Vec<u8>>("state_root")?)?,
+    })
+}
+
+/// Runs a query and maps each row with `f` (which reads columns by name).
+fn query_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl Fn(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(f(row)?);
+    }
+    Ok(out)
 }
 
 impl Store for SqliteStore<'_> {
@@ -333,19 +378,18 @@ impl Store for SqliteStore<'_> {
     }
 
     fn head(&self) -> Result<Option<Head>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT epoch, state_root FROM head WHERE id = 0")?;
-        let row: Option<(i64, Vec<u8>)> = stmt
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        row.map(|(epoch, root)| {
-            Ok(Head {
-                epoch,
-                state_root: parse_cid(&root)?,
-            })
-        })
-        .transpose()
+        let heads = query_rows(
+            self.conn,
+            "SELECT epoch, state_root FROM head WHERE id = 0",
+            [],
+            |row| {
+                Ok(Head {
+                    epoch: row.get("epoch")?,
+                    state_root: parse_cid(&row.get::<_, Vec<u8>>("state_root")?)?,
+                })
+            },
+        )?;
+        Ok(heads.into_iter().next())
     }
 
     fn set_head(&mut self, head: &Head) -> Result<()> {
@@ -360,11 +404,13 @@ impl Store for SqliteStore<'_> {
 
     fn record_message(&mut self, m: &MessageRecord) -> Result<u64> {
         let signed = encode(&(&m.message, &m.signature))?;
+        let r = &m.receipt;
         self.conn
             .prepare_cached(
                 "INSERT INTO messages (epoch, cid, from_addr, to_addr, method, value, signed, exit_code,
-                   return_data, gas_used, base_fee_burn, over_estimation_burn, miner_tip, refund, state_root)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                   return_data, gas_used, base_fee_burn, over_estimation_burn, miner_tip, refund,
+                   state_root, callee)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?
             .execute(params![
                 m.epoch,
@@ -374,91 +420,24 @@ impl Store for SqliteStore<'_> {
                 to_i64(m.message.method_num, "method number")?,
                 amount_text(&m.message.value),
                 signed,
-                m.exit_code,
-                m.return_data,
-                to_i64(m.gas_used, "gas used")?,
-                amount_text(&m.base_fee_burn),
-                amount_text(&m.over_estimation_burn),
-                amount_text(&m.miner_tip),
-                amount_text(&m.refund),
+                r.exit_code.value(),
+                r.return_data,
+                to_i64(r.gas_used, "gas used")?,
+                amount_text(&r.base_fee_burn),
+                amount_text(&r.over_estimation_burn),
+                amount_text(&r.miner_tip),
+                amount_text(&r.refund),
                 m.state_root.to_bytes(),
+                m.callee.map(BuiltinType::name),
             ])?;
         Ok(self.conn.last_insert_rowid() as u64)
     }
 
     fn messages(&self, limit: usize) -> Result<Vec<MessageRecord>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, epoch, cid, signed, exit_code, return_data, gas_used, base_fee_burn,
-                    over_estimation_burn, miner_tip, refund, state_root
-             FROM messages ORDER BY seq DESC LIMIT ?1",
-        )?;
-        type Row = (
-            i64,
-            i64,
-            String,
-            Vec<u8>,
-            u32,
-            Vec<u8>,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            Vec<u8>,
-        );
-        let rows: Vec<Row> = stmt
-            .query_map([limit as i64], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (
-            seq,
-            epoch,
-            cid,
-            signed,
-            exit_code,
-            return_data,
-            gas_used,
-            bfb,
-            oeb,
-            tip,
-            refund,
-            root,
-        ) in rows.into_iter().rev()
-        {
-            let (message, signature): (Message, Signature) = decode(&signed, "message")?;
-            out.push(MessageRecord {
-                seq: seq as u64,
-                epoch,
-                cid: Cid::from_str(&cid)
-                    .map_err(|e| Error::repo(format!("corrupt message CID: {e}")))?,
-                message,
-                signature,
-                exit_code,
-                return_data,
-                gas_used: gas_used as u64,
-                base_fee_burn: parse_amount(&bfb)?,
-                over_estimation_burn: parse_amount(&oeb)?,
-                miner_tip: parse_amount(&tip)?,
-                refund: parse_amount(&refund)?,
-                state_root: parse_cid(&root)?,
-            });
-        }
-        Ok(out)
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ?1");
+        let mut newest_first = query_rows(self.conn, &sql, [limit as i64], message_from_row)?;
+        newest_first.reverse();
+        Ok(newest_first)
     }
 
     fn message_count(&self) -> Result<u64> {
@@ -483,23 +462,22 @@ impl Store for SqliteStore<'_> {
     }
 
     fn key(&self, addr: &Address) -> Result<Option<Key>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT key_type, private_key FROM keys WHERE address = ?1")?;
-        let row: Option<(String, Vec<u8>)> = stmt
-            .query_row([addr.to_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        row.map(|(t, p)| key_from_row(&t, &p)).transpose()
+        let keys = query_rows(
+            self.conn,
+            "SELECT key_type, private_key FROM keys WHERE address = ?1",
+            [addr.to_bytes()],
+            key_from_row,
+        )?;
+        Ok(keys.into_iter().next())
     }
 
     fn keys(&self) -> Result<Vec<Key>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT key_type, private_key FROM keys ORDER BY seq")?;
-        let rows: Vec<(String, Vec<u8>)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        rows.iter().map(|(t, p)| key_from_row(t, p)).collect()
+        query_rows(
+            self.conn,
+            "SELECT key_type, private_key FROM keys ORDER BY seq",
+            [],
+            key_from_row,
+        )
     }
 
     fn put_channel(&mut self, c: &ChannelRecord) -> Result<()> {
@@ -518,7 +496,7 @@ impl Store for SqliteStore<'_> {
                 to_i64(c.from_id, "actor ID")?,
                 to_i64(c.to_id, "actor ID")?,
                 c.created_epoch,
-                c.settling,
+                c.settle_sent,
                 c.collected_epoch,
             ])?;
         Ok(())
@@ -526,20 +504,12 @@ impl Store for SqliteStore<'_> {
 
     fn channel_by_id(&self, id: ActorID) -> Result<Option<ChannelRecord>> {
         let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = ?1");
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let row = stmt
-            .query_row([to_i64(id, "actor ID")?], read_channel_row)
-            .optional()?;
-        row.map(channel_from_row).transpose()
+        Ok(query_rows(self.conn, &sql, [to_i64(id, "actor ID")?], channel_from_row)?.pop())
     }
 
     fn channels(&self) -> Result<Vec<ChannelRecord>> {
         let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels ORDER BY seq");
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows: Vec<ChannelRow> = stmt
-            .query_map([], read_channel_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        rows.into_iter().map(channel_from_row).collect()
+        query_rows(self.conn, &sql, [], channel_from_row)
     }
 
     fn add_voucher(&mut self, r: &VoucherRecord) -> Result<AddOutcome> {
@@ -579,27 +549,23 @@ impl Store for SqliteStore<'_> {
     }
 
     fn vouchers(&self, channel: &Address) -> Result<Vec<VoucherRecord>> {
-        let mut stmt = self.conn.prepare_cached(
+        query_rows(
+            self.conn,
             "SELECT voucher, origin, submitted FROM vouchers WHERE channel = ?1 ORDER BY lane, nonce",
-        )?;
-        let rows: Vec<(Vec<u8>, String, bool)> = stmt
-            .query_map([channel.to_bytes()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(bytes, origin, submitted)| {
-                let voucher: SignedVoucher = decode(&bytes, "voucher")?;
+            [channel.to_bytes()],
+            |row| {
+                let voucher: SignedVoucher = decode(&row.get::<_, Vec<u8>>("voucher")?, "voucher")?;
+                let origin: String = row.get("origin")?;
                 let origin = VoucherOrigin::from_name(&origin)
                     .ok_or_else(|| Error::repo(format!("unknown voucher origin {origin:?}")))?;
                 Ok(VoucherRecord {
                     channel: *channel,
                     voucher,
                     origin,
-                    submitted,
+                    submitted: row.get("submitted")?,
                 })
-            })
-            .collect()
+            },
+        )
     }
 
     fn mark_submitted(&mut self, channel: &Address, lane: u64, nonce: u64) -> Result<usize> {

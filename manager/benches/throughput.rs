@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use fvm_shared::econ::TokenAmount;
 use paych_client::{Key, KeyType, keys, voucher};
 use paych_devnet::{Devnet, GenesisOptions, MemoryRepo, Repo, SqliteRepo};
+use paych_manager::PaychManager;
+use paych_manager::rules::decode_voucher;
 
 fn scale() -> u64 {
     std::env::var("PAYCH_BENCH_SCALE")
@@ -55,7 +57,7 @@ fn setup<R: Repo>(
     let net = Devnet::init(repo, GenesisOptions::default()).expect("genesis");
     let wallets = net.wallet_list().expect("wallets");
     let (a, b) = (wallets[0].address, wallets[1].address);
-    let ch = net
+    let ch = PaychManager::new(&net)
         .add_funds(&a, &b, &TokenAmount::from_whole(500))
         .expect("channel")
         .channel;
@@ -99,24 +101,30 @@ fn main() {
     // The SQLite repository, as the CLI uses it.
     let dir = tempfile::tempdir().unwrap();
     let (net, a, b, ch) = setup(SqliteRepo::open(dir.path()).unwrap());
+    let paych = PaychManager::new(&net);
     let created = 300 * n;
     rates.push(measure(
         "voucher create (SQLite repo: lane nonce, funds check, sign, store)",
         created,
         |i| {
-            net.voucher_create(&ch, &TokenAmount::from_atto(1 + i), 0)
+            paych
+                .voucher_create(&ch, &TokenAmount::from_atto(1 + i), 0)
                 .unwrap();
         },
     ));
-    let (_, stored) = net.voucher_list(&ch).unwrap();
+    let stored = paych.voucher_list(&ch).unwrap().vouchers;
     let best = voucher::encode(&stored.last().unwrap().voucher);
     // Warm the engine (compiles the actors the dry run invokes) before timing.
-    net.voucher_check(&ch, &best).unwrap();
+    paych
+        .voucher_check(&ch, &decode_voucher(&best).unwrap())
+        .unwrap();
     rates.push(measure(
-        "voucher check (SQLite repo: payee checks + FVM dry run)",
+        "voucher check (SQLite repo: decode text, payee checks, FVM dry run)",
         100 * n,
         |_| {
-            net.voucher_check(&ch, &best).unwrap();
+            paych
+                .voucher_check(&ch, &decode_voucher(&best).unwrap())
+                .unwrap();
         },
     ));
     rates.push(measure(
@@ -132,11 +140,10 @@ fn main() {
         30 * n,
         |_| {
             amount += 1;
-            let v = net
+            let v = paych
                 .voucher_create(&ch, &TokenAmount::from_atto(amount), 1)
                 .unwrap();
-            net.voucher_submit(&ch, &voucher::encode(&v.voucher))
-                .unwrap();
+            paych.voucher_submit(&ch, &v.voucher).unwrap();
         },
     );
     rates.push(Rate {
@@ -147,6 +154,7 @@ fn main() {
 
     // The same manager over the in-memory repository: what storage costs.
     let (mem, _, _, mem_ch) = setup(MemoryRepo::new());
+    let mem = PaychManager::new(&mem);
     rates.push(measure("voucher create (in-memory repo)", 300 * n, |i| {
         mem.voucher_create(&mem_ch, &TokenAmount::from_atto(1 + i), 0)
             .unwrap();

@@ -1,11 +1,11 @@
 //! Blockstores for the machine and for reading state.
 //!
-//! Committed blocks come from a [`BlockSource`] (the repository). Blocks are
-//! content-addressed and never deleted, so a reader needs no transaction: any
-//! block reachable from a committed head stays readable. A message is
-//! executed over an [`Overlay`]: reads fall through to the source, writes stay
-//! in memory until the caller commits them (with the new head and receipt) in
-//! one repository transaction, or drops them (dry runs, failures).
+//! Committed blocks come from a [`BlockSource`] (the devnet's repository).
+//! Blocks are content-addressed and never deleted, so a reader needs no
+//! transaction: any block reachable from a committed head stays readable. A
+//! message is executed over an [`Overlay`]: reads fall through to the source,
+//! writes stay in memory until the caller commits them (with the new head and
+//! receipt), or drops them (dry runs, failures).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -39,20 +39,6 @@ impl Blockstore for ReadOnly {
 
     fn put_keyed(&self, k: &Cid, _block: &[u8]) -> anyhow::Result<()> {
         Err(anyhow!("read-only blockstore: refusing to write {k}"))
-    }
-}
-
-/// The blocks a unit of work sees (its own writes included), for decoding
-/// state inside that unit.
-pub struct StoreBlocks<'a>(pub &'a dyn crate::store::Store);
-
-impl Blockstore for StoreBlocks<'_> {
-    fn get(&self, k: &Cid) -> anyhow::Result<Option<Vec<u8>>> {
-        self.0.get_block(k).map_err(anyhow::Error::new)
-    }
-
-    fn put_keyed(&self, k: &Cid, _block: &[u8]) -> anyhow::Result<()> {
-        Err(anyhow!("state views are read-only: refusing to write {k}"))
     }
 }
 

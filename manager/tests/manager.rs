@@ -6,11 +6,12 @@ use fvm_ipld_encoding::RawBytes;
 use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
 use paych_actor::SETTLE_DELAY;
+use paych_chain::SignedMessage;
 use paych_client::{Key, KeyType, voucher};
-use paych_devnet::message::SignedMessage;
-use paych_devnet::paych::Phase;
-use paych_devnet::store::VoucherOrigin;
+use paych_devnet::repo::VoucherOrigin;
 use paych_devnet::{Devnet, ErrorKind, GenesisOptions, MemoryRepo, MessageSpec, Repo, SqliteRepo};
+use paych_manager::rules::decode_voucher;
+use paych_manager::{PaychManager, Phase};
 
 fn fil(n: u64) -> TokenAmount {
     TokenAmount::from_whole(n)
@@ -40,63 +41,61 @@ fn fees_of<R: Repo>(net: &Devnet<R>, who: &Address) -> TokenAmount {
         .unwrap()
         .iter()
         .filter(|m| m.message.from == *who)
-        .map(|m| m.fee())
+        .map(|m| m.receipt.fee())
         .sum()
 }
 
 #[test]
 fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
     let (net, payer, payee, _) = devnet();
+    let paych = PaychManager::new(&net);
     assert_eq!(net.balance(&payer).unwrap(), fil(1000));
 
-    let created = net.add_funds(&payer, &payee, &fil(10)).unwrap();
+    let created = paych.add_funds(&payer, &payee, &fil(10)).unwrap();
     assert!(created.created);
     assert_eq!(created.balance, fil(10));
     assert_eq!(
         created.channel.protocol(),
         fvm_shared::address::Protocol::Actor
     );
-    assert!(created.message.fee().is_positive(), "gas is charged");
+    assert!(
+        created.message.receipt.fee().is_positive(),
+        "gas is charged"
+    );
     assert_eq!(created.message.message.gas_premium, TokenAmount::default());
     let ch = created.channel;
 
-    let v1 = net.voucher_create(&ch, &fil(2), 0).unwrap();
-    let v2 = net.voucher_create(&ch, &fil(4), 0).unwrap();
+    let v1 = paych.voucher_create(&ch, &fil(2), 0).unwrap();
+    let v2 = paych.voucher_create(&ch, &fil(4), 0).unwrap();
     assert_eq!((v1.voucher.nonce, v2.voucher.nonce), (1, 2));
     assert_eq!(v2.delta, fil(2));
     assert!(voucher::is_signed_by(&v2.voucher, &payer).unwrap());
 
     // The payee's check of the stored voucher is not confused by the voucher
     // itself (lotus #2582) and says it is already stored.
-    let checked = net
-        .voucher_check(&ch, &voucher::encode(&v2.voucher))
-        .unwrap();
+    let checked = paych.voucher_check(&ch, &v2.voucher).unwrap();
     assert_eq!(checked.already_stored, Some(VoucherOrigin::Created));
     assert_eq!(checked.delta, fil(2));
     assert!(checked.payee_in_wallet && checked.payer_in_wallet);
     // The older voucher is superseded by the newer one.
-    let stale = net
-        .voucher_check(&ch, &voucher::encode(&v1.voucher))
-        .unwrap_err();
+    let stale = paych.voucher_check(&ch, &v1.voucher).unwrap_err();
     assert_eq!(stale.kind(), ErrorKind::StaleNonce, "{stale}");
 
-    let topped = net.add_funds(&payer, &payee, &fil(5)).unwrap();
+    let topped = paych.add_funds(&payer, &payee, &fil(5)).unwrap();
     assert!(!topped.created);
     assert_eq!(topped.channel, ch);
     assert_eq!(topped.balance, fil(15));
 
-    let settled = net.settle(&ch, None).unwrap();
+    let settled = paych.settle(&ch, None).unwrap();
     assert_eq!(
         settled.message.message.from, payer,
         "the payer settles by default"
     );
     assert_eq!(settled.settling_at, settled.message.epoch + SETTLE_DELAY);
 
-    let best = net.best_spendable(&ch).unwrap();
+    let best = paych.best_spendable(&ch).unwrap();
     assert_eq!(best.vouchers, vec![v2.voucher.clone()]);
-    let submitted = net
-        .voucher_submit(&ch, &voucher::encode(&v2.voucher))
-        .unwrap();
+    let submitted = paych.voucher_submit(&ch, &v2.voucher).unwrap();
     assert_eq!(submitted.message.message.from, payee, "the payee redeems");
     assert_eq!(submitted.to_send, fil(4));
     assert_eq!(
@@ -106,9 +105,9 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
 
     // After submission the superseded voucher is skipped, not an error
     // (lotus #2587), and nothing is left to spend.
-    assert!(net.best_spendable(&ch).unwrap().vouchers.is_empty());
+    assert!(paych.best_spendable(&ch).unwrap().vouchers.is_empty());
 
-    let early = net.collect(&ch, None).unwrap_err();
+    let early = paych.collect(&ch, None).unwrap_err();
     assert_eq!(early.kind(), ErrorKind::CollectTooEarly);
     assert!(
         early
@@ -119,7 +118,7 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
 
     let head = net.head().unwrap();
     net.advance(settled.settling_at - 1 - head.epoch).unwrap();
-    let collected = net.collect(&ch, None).unwrap();
+    let collected = paych.collect(&ch, None).unwrap();
     assert_eq!(
         collected.message.message.from, payee,
         "the payee collects by default"
@@ -139,7 +138,7 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
     );
 
     // Status reconciles with the deleted actor (lotus #7877).
-    let status = net.status(&ch).unwrap();
+    let status = paych.status(&ch).unwrap();
     assert_eq!(
         status.phase,
         Phase::Collected {
@@ -147,8 +146,8 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
         }
     );
     assert_eq!(status.balance, TokenAmount::default());
-    let gone = net.voucher_create(&ch, &fil(5), 0).unwrap_err();
-    assert_eq!(gone.kind(), ErrorKind::Settling);
+    let gone = paych.voucher_create(&ch, &fil(5), 0).unwrap_err();
+    assert_eq!(gone.kind(), ErrorKind::Collected);
 
     let verified = net.verify().unwrap();
     assert_eq!(verified.total_balance, fil(3000));
@@ -157,35 +156,37 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
 #[test]
 fn settling_channels_take_no_vouchers_and_are_not_reused_by_add_funds() {
     let (net, payer, payee, _) = devnet();
-    let first = net.add_funds(&payer, &payee, &fil(3)).unwrap().channel;
-    net.voucher_create(&first, &fil(1), 0).unwrap();
-    net.settle(&first, None).unwrap();
+    let paych = PaychManager::new(&net);
+    let first = paych.add_funds(&payer, &payee, &fil(3)).unwrap().channel;
+    paych.voucher_create(&first, &fil(1), 0).unwrap();
+    paych.settle(&first, None).unwrap();
 
-    let refused = net.voucher_create(&first, &fil(2), 0).unwrap_err();
+    let refused = paych.voucher_create(&first, &fil(2), 0).unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::Settling);
-    let again = net.settle(&first, None).unwrap_err();
+    let again = paych.settle(&first, None).unwrap_err();
     assert_eq!(again.kind(), ErrorKind::Settling);
 
-    let second = net.add_funds(&payer, &payee, &fil(1)).unwrap();
+    let second = paych.add_funds(&payer, &payee, &fil(1)).unwrap();
     assert!(second.created, "a settling channel is never topped up");
     assert_ne!(second.channel, first);
     // A new channel has its own voucher history (lotus #2585).
-    let v = net.voucher_create(&second.channel, &fil(1), 0).unwrap();
+    let v = paych.voucher_create(&second.channel, &fil(1), 0).unwrap();
     assert_eq!(v.voucher.nonce, 1);
-    let by_pair = net.status_by_from_to(&payer, &payee).unwrap().unwrap();
+    let by_pair = paych.status_by_from_to(&payer, &payee).unwrap().unwrap();
     assert_eq!(
         by_pair.channel, second.channel,
         "the open channel is preferred"
     );
-    assert_eq!(net.list().unwrap().len(), 2);
+    assert_eq!(paych.list().unwrap().len(), 2);
 }
 
 #[test]
 fn vouchers_are_refused_beyond_the_channel_balance_with_the_shortfall() {
     let (net, payer, payee, _) = devnet();
-    let ch = net.add_funds(&payer, &payee, &fil(10)).unwrap().channel;
-    net.voucher_create(&ch, &fil(6), 0).unwrap();
-    let err = net.voucher_create(&ch, &fil(5), 1).unwrap_err();
+    let paych = PaychManager::new(&net);
+    let ch = paych.add_funds(&payer, &payee, &fil(10)).unwrap().channel;
+    paych.voucher_create(&ch, &fil(6), 0).unwrap();
+    let err = paych.voucher_create(&ch, &fil(5), 1).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InsufficientFunds);
     assert!(
         err.message()
@@ -193,9 +194,9 @@ fn vouchers_are_refused_beyond_the_channel_balance_with_the_shortfall() {
         "{err}"
     );
     // Lanes add up: 6 on lane 0 and 4 on lane 1 fit exactly.
-    let v = net.voucher_create(&ch, &fil(4), 1).unwrap();
+    let v = paych.voucher_create(&ch, &fil(4), 1).unwrap();
     assert_eq!((v.voucher.lane, v.voucher.nonce), (1, 1));
-    let not_more = net.voucher_create(&ch, &fil(6), 0).unwrap_err();
+    let not_more = paych.voucher_create(&ch, &fil(6), 0).unwrap_err();
     assert_eq!(
         not_more.kind(),
         ErrorKind::InvalidInput,
@@ -206,16 +207,15 @@ fn vouchers_are_refused_beyond_the_channel_balance_with_the_shortfall() {
 #[test]
 fn payee_side_checks_reject_foreign_signers_and_other_channels() {
     let (net, payer, payee, third) = devnet();
-    let ch = net.add_funds(&payer, &payee, &fil(10)).unwrap().channel;
-    let other = net.add_funds(&third, &payee, &fil(10)).unwrap().channel;
+    let paych = PaychManager::new(&net);
+    let ch = paych.add_funds(&payer, &payee, &fil(10)).unwrap().channel;
+    let other = paych.add_funds(&third, &payee, &fil(10)).unwrap().channel;
 
-    let mut forged = net.voucher_create(&ch, &fil(1), 0).unwrap().voucher;
+    let mut forged = paych.voucher_create(&ch, &fil(1), 0).unwrap().voucher;
     forged.nonce = 7;
     let stranger = Key::generate(KeyType::Secp256k1);
     voucher::sign(&mut forged, &stranger);
-    let err = net
-        .voucher_check(&ch, &voucher::encode(&forged))
-        .unwrap_err();
+    let err = paych.voucher_check(&ch, &forged).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WrongSigner);
     assert!(
         err.message()
@@ -223,17 +223,15 @@ fn payee_side_checks_reject_foreign_signers_and_other_channels() {
         "{err}"
     );
 
-    let elsewhere = net.voucher_create(&other, &fil(1), 0).unwrap().voucher;
-    let err = net
-        .voucher_check(&ch, &voucher::encode(&elsewhere))
-        .unwrap_err();
+    let elsewhere = paych.voucher_create(&other, &fil(1), 0).unwrap().voucher;
+    let err = paych.voucher_check(&ch, &elsewhere).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadVoucher);
 
-    let err = net.voucher_check(&ch, "not a voucher").unwrap_err();
+    let err = decode_voucher("not a voucher").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadVoucher);
 
-    let unknown = net
-        .voucher_check(&Address::new_id(4242), &voucher::encode(&elsewhere))
+    let unknown = paych
+        .voucher_check(&Address::new_id(4242), &elsewhere)
         .unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::UnknownChannel);
 }
@@ -241,8 +239,9 @@ fn payee_side_checks_reject_foreign_signers_and_other_channels() {
 #[test]
 fn voucher_add_stores_once_and_reports_the_delta() {
     let (net, payer, payee, _) = devnet();
-    let ch = net.add_funds(&payer, &payee, &fil(10)).unwrap().channel;
-    let v = net.voucher_create(&ch, &fil(3), 2).unwrap().voucher;
+    let paych = PaychManager::new(&net);
+    let ch = paych.add_funds(&payer, &payee, &fil(10)).unwrap().channel;
+    let v = paych.voucher_create(&ch, &fil(3), 2).unwrap().voucher;
     // A voucher received from elsewhere (not in the store): sign one as the
     // payer outside the store by exporting the payer's key.
     let key = net.wallet_export(&payer).unwrap().to_key().unwrap();
@@ -252,20 +251,24 @@ fn voucher_add_stores_once_and_reports_the_delta() {
     voucher::sign(&mut received, &key);
     let text = voucher::encode(&received);
 
-    let added = net.voucher_add(&ch, &text).unwrap();
+    let added = paych
+        .voucher_add(&ch, &decode_voucher(&text).unwrap())
+        .unwrap();
     assert!(added.added);
     assert_eq!(added.delta, fil(2));
-    let again = net.voucher_add(&ch, &text).unwrap();
+    let again = paych
+        .voucher_add(&ch, &decode_voucher(&text).unwrap())
+        .unwrap();
     assert_eq!(again.already_stored, Some(VoucherOrigin::Received));
     assert_eq!(
         again.delta,
         TokenAmount::default(),
         "a duplicate is a no-op"
     );
-    let (_, stored) = net.voucher_list(&ch).unwrap();
+    let stored = paych.voucher_list(&ch).unwrap().vouchers;
     assert_eq!(stored.len(), 2);
     assert_eq!(
-        net.voucher_create(&ch, &fil(6), 2).unwrap().voucher.nonce,
+        paych.voucher_create(&ch, &fil(6), 2).unwrap().voucher.nonce,
         3
     );
 }
@@ -348,25 +351,28 @@ fn message_pool_rejects_bad_signatures_and_nonces() {
 #[test]
 fn failed_commands_leave_the_chain_untouched() {
     let (net, payer, payee, _) = devnet();
-    let ch = net.add_funds(&payer, &payee, &fil(1)).unwrap().channel;
+    let paych = PaychManager::new(&net);
+    let ch = paych.add_funds(&payer, &payee, &fil(1)).unwrap().channel;
     let before = net.head().unwrap();
     let count = net.messages(usize::MAX).unwrap().len();
 
     let stranger = Key::generate(KeyType::Secp256k1).address();
     assert_eq!(
-        net.add_funds(&stranger, &payee, &fil(1))
+        paych
+            .add_funds(&stranger, &payee, &fil(1))
             .unwrap_err()
             .kind(),
         ErrorKind::MissingKey
     );
     assert_eq!(
-        net.add_funds(&payer, &payee, &fil(5000))
+        paych
+            .add_funds(&payer, &payee, &fil(5000))
             .unwrap_err()
             .kind(),
         ErrorKind::InsufficientFunds
     );
     assert_eq!(
-        net.collect(&ch, None).unwrap_err().kind(),
+        paych.collect(&ch, None).unwrap_err().kind(),
         ErrorKind::CollectTooEarly
     );
     let spec = MessageSpec {
@@ -391,17 +397,15 @@ fn failed_commands_leave_the_chain_untouched() {
 #[test]
 fn bls_wallets_pay_and_sign_vouchers() {
     let (net, payer, payee, _) = devnet();
+    let paych = PaychManager::new(&net);
     let bls = net.wallet_new(KeyType::Bls).unwrap();
     net.send(&payer, &bls, &fil(20)).unwrap();
     assert_eq!(net.balance(&bls).unwrap(), fil(20));
-    let ch = net.add_funds(&bls, &payee, &fil(5)).unwrap().channel;
-    let v = net.voucher_create(&ch, &fil(2), 0).unwrap();
+    let ch = paych.add_funds(&bls, &payee, &fil(5)).unwrap().channel;
+    let v = paych.voucher_create(&ch, &fil(2), 0).unwrap();
     assert_eq!(v.voucher.signature.as_ref().unwrap().bytes.len(), 96);
-    net.voucher_check(&ch, &voucher::encode(&v.voucher))
-        .unwrap();
-    let submitted = net
-        .voucher_submit(&ch, &voucher::encode(&v.voucher))
-        .unwrap();
+    paych.voucher_check(&ch, &v.voucher).unwrap();
+    let submitted = paych.voucher_submit(&ch, &v.voucher).unwrap();
     assert_eq!(submitted.to_send, fil(2));
 }
 
@@ -415,7 +419,8 @@ fn sqlite_repo_never_gives_two_concurrent_creators_the_same_nonce() {
         )
         .unwrap();
         let wallets = net.wallet_list().unwrap();
-        net.add_funds(&wallets[0].address, &wallets[1].address, &fil(100))
+        PaychManager::new(&net)
+            .add_funds(&wallets[0].address, &wallets[1].address, &fil(100))
             .unwrap()
             .channel
     };
@@ -429,10 +434,12 @@ fn sqlite_repo_never_gives_two_concurrent_creators_the_same_nonce() {
                 let path = dir.path().to_path_buf();
                 scope.spawn(move || {
                     let net = Devnet::open(SqliteRepo::open(&path).unwrap()).unwrap();
+                    let paych = PaychManager::new(&net);
                     (0..5u64)
                         .map(|i| {
                             let amount = TokenAmount::from_atto(1 + i * 4 + t);
-                            net.voucher_create(&ch, &amount, 0)
+                            paych
+                                .voucher_create(&ch, &amount, 0)
                                 .map(|v| v.voucher.nonce)
                                 .map_err(|e| e.kind())
                         })
@@ -464,7 +471,7 @@ fn sqlite_repo_never_gives_two_concurrent_creators_the_same_nonce() {
     );
 
     let net = Devnet::open(SqliteRepo::open(dir.path()).unwrap()).unwrap();
-    let (_, stored) = net.voucher_list(&ch).unwrap();
+    let stored = PaychManager::new(&net).voucher_list(&ch).unwrap().vouchers;
     let mut stored_nonces: Vec<u64> = stored.iter().map(|r| r.voucher.nonce).collect();
     stored_nonces.sort();
     assert_eq!(stored_nonces, expected);

@@ -1,16 +1,12 @@
-//! The actor's one error type: every failure carries the exit code the chain
-//! will see, plus a message for humans. Context can be added without losing
-//! the code.
+//! The one error type of every actor here: each failure carries the exit code
+//! the chain will see, plus a message for humans. Context can be added without
+//! losing the code.
 
 use alloc::format;
 use alloc::string::String;
 use core::fmt;
 
 use fvm_shared::error::{ErrorNumber, ExitCode};
-
-/// The first exit code that belongs to this actor: an update arrived at or
-/// after `settling_at`.
-pub const ERR_CHANNEL_STATE_UPDATE_AFTER_SETTLED: ExitCode = ExitCode::new(32);
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct ActorError {
@@ -32,15 +28,8 @@ impl ActorError {
     /// where one was required, a trap, an illegal exit code) becomes
     /// USR_UNSPECIFIED and any other system code USR_ASSERTION_FAILED.
     pub fn checked(code: ExitCode, msg: impl Into<String>) -> Self {
-        let exit_code = match code {
-            ExitCode::SYS_MISSING_RETURN
-            | ExitCode::SYS_ILLEGAL_INSTRUCTION
-            | ExitCode::SYS_ILLEGAL_EXIT_CODE => ExitCode::USR_UNSPECIFIED,
-            c if c.is_system_error() => ExitCode::USR_ASSERTION_FAILED,
-            c => c,
-        };
         Self {
-            exit_code,
+            exit_code: checked_exit_code(code),
             msg: msg.into(),
         }
     }
@@ -102,6 +91,18 @@ impl ActorError {
             ),
             other => Self::assertion_failed(format!("unexpected send error: {other}")),
         }
+    }
+}
+
+/// The exit code an actor re-raises for a callee that exited with `code`, as
+/// the built-in actors map it: system codes are not the caller's to raise.
+pub fn checked_exit_code(code: ExitCode) -> ExitCode {
+    match code {
+        ExitCode::SYS_MISSING_RETURN
+        | ExitCode::SYS_ILLEGAL_INSTRUCTION
+        | ExitCode::SYS_ILLEGAL_EXIT_CODE => ExitCode::USR_UNSPECIFIED,
+        c if c.is_system_error() => ExitCode::USR_ASSERTION_FAILED,
+        c => c,
     }
 }
 

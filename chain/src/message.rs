@@ -1,22 +1,50 @@
 //! Chain messages as Lotus builds them: the CID of the DAG-CBOR message is
 //! what a key signs (secp256k1 over its blake2b-256, BLS over the raw bytes),
-//! and a signed message is the tuple `[message, signature]`.
+//! a signed message is the tuple `[message, signature]`, and inclusion gas is
+//! charged on the length of what a block carries.
 
 use cid::Cid;
 use fvm_ipld_blockstore::Block;
-use fvm_ipld_encoding::DAG_CBOR;
 use fvm_ipld_encoding::tuple::*;
+use fvm_ipld_encoding::{DAG_CBOR, RawBytes};
+use fvm_shared::MethodNum;
+use fvm_shared::address::Address;
 use fvm_shared::crypto::signature::{Signature, SignatureType};
+use fvm_shared::econ::TokenAmount;
 use fvm_shared::message::Message;
 use multihash_codetable::Code;
 use paych_client::Key;
 
-/// Filecoin's block gas limit: no message may ask for more.
-pub const BLOCK_GAS_LIMIT: u64 = 10_000_000_000;
+use crate::config::BLOCK_GAS_LIMIT;
+
 /// Lotus's `GasLimitOverestimation`: the estimate is scaled by 1.25.
 pub const GAS_OVERESTIMATION_PERCENT: u64 = 125;
 /// Lotus's message pool refuses larger messages.
 pub const MAX_MESSAGE_SIZE: usize = 64 << 10;
+
+/// A version-0 message at the block gas limit with no fees set yet (callers
+/// set the gas limit and fee cap they want).
+pub fn new_message(
+    from: Address,
+    to: Address,
+    sequence: u64,
+    method: MethodNum,
+    params: RawBytes,
+    value: TokenAmount,
+) -> Message {
+    Message {
+        version: 0,
+        from,
+        to,
+        sequence,
+        value,
+        method_num: method,
+        params,
+        gas_limit: BLOCK_GAS_LIMIT,
+        gas_fee_cap: TokenAmount::default(),
+        gas_premium: TokenAmount::default(),
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize_tuple, Deserialize_tuple)]
 pub struct SignedMessage {
@@ -51,7 +79,8 @@ impl SignedMessage {
     }
 
     /// The size the message is charged inclusion gas for (Lotus's
-    /// `ChainLength`).
+    /// `ChainLength`): a secp256k1 message is carried signed, a BLS message
+    /// alone (its signature is aggregated into the block).
     pub fn chain_length(&self) -> usize {
         match self.signature.sig_type {
             SignatureType::BLS => fvm_ipld_encoding::to_vec(&self.message)

@@ -1,37 +1,38 @@
-//! Persistence behind traits: a [`Repo`] opens read or write units of work
-//! over a [`Store`], which holds everything the devnet keeps: the head, the
-//! applied messages with their receipts, the wallet, the tracked channels and
-//! the voucher store. Blocks are written through the store and read through
-//! the repo's [`BlockSource`].
+//! The devnet's repository, behind traits: a [`Repo`] opens read or write
+//! units of work over a [`Store`], which holds everything the devnet keeps:
+//! settings, blocks, the head, the applied messages with their receipts, the
+//! wallet, and the payment-channel manager's bookkeeping (tracked channels
+//! and the voucher store). Blocks are written through the store and read
+//! through the repo's [`BlockSource`].
 //!
 //! A write unit is atomic and exclusive: everything it does is committed
 //! together or not at all, and no other writer (thread or process) runs
-//! meanwhile. [`crate::sqlite::SqliteRepo`] is the real one;
-//! [`crate::memory::MemoryRepo`] is for tests.
+//! meanwhile. [`sqlite::SqliteRepo`] is the real one; [`memory::MemoryRepo`]
+//! is for tests.
+
+pub mod memory;
+pub mod meta;
+pub mod sqlite;
 
 use std::sync::Arc;
 
+use actor_interfaces::BuiltinType;
+use anyhow::anyhow;
 use cid::Cid;
+use fvm_ipld_blockstore::Blockstore;
 use fvm_shared::ActorID;
 use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::crypto::signature::Signature;
-use fvm_shared::econ::TokenAmount;
 use fvm_shared::message::Message;
 use paych_actor::SignedVoucher;
+use paych_chain::blocks::BlockSource;
+use paych_chain::{Head, Receipt};
 use paych_client::Key;
 
-use crate::blocks::BlockSource;
 use crate::error::Result;
 
-/// The chain's tip: the last epoch and the state root after it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Head {
-    pub epoch: ChainEpoch,
-    pub state_root: Cid,
-}
-
-/// An applied message, its receipt and what it cost.
+/// An applied message and its receipt.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessageRecord {
     /// Position in the chain's history (1-based; assigned by the store).
@@ -42,21 +43,19 @@ pub struct MessageRecord {
     pub cid: Cid,
     pub message: Message,
     pub signature: Signature,
-    pub exit_code: u32,
-    pub return_data: Vec<u8>,
-    pub gas_used: u64,
-    pub base_fee_burn: TokenAmount,
-    pub over_estimation_burn: TokenAmount,
-    pub miner_tip: TokenAmount,
-    pub refund: TokenAmount,
+    /// The built-in type of the receiving actor when the message was applied
+    /// (`None` for a user actor, an address with no actor yet, or a record
+    /// written before the devnet kept it).
+    pub callee: Option<BuiltinType>,
+    pub receipt: Receipt,
     /// The state root after this message.
     pub state_root: Cid,
 }
 
 impl MessageRecord {
-    /// What the sender paid for gas.
-    pub fn fee(&self) -> TokenAmount {
-        &self.base_fee_burn + &self.over_estimation_burn + &self.miner_tip
+    /// The method's name on the receiving actor, as Lotus prints it.
+    pub fn method_name(&self) -> String {
+        paych_chain::receipt::method_name(self.callee, self.message.method_num)
     }
 }
 
@@ -73,8 +72,9 @@ pub struct ChannelRecord {
     pub from_id: ActorID,
     pub to_id: ActorID,
     pub created_epoch: ChainEpoch,
-    /// Set locally when Settle was sent from here.
-    pub settling: bool,
+    /// Settle was sent from this repository (the chain's own `settling_at`
+    /// says whether anyone settled it).
+    pub settle_sent: bool,
     /// The epoch the channel was collected (and its actor deleted), if known.
     pub collected_epoch: Option<ChainEpoch>,
 }
@@ -175,6 +175,22 @@ pub trait Repo: Send + Sync {
     fn write<T>(&self, f: impl FnOnce(&mut dyn Store) -> Result<T>) -> Result<T>;
     /// Committed blocks.
     fn blocks(&self) -> Arc<dyn BlockSource>;
+    /// The storage engine's own consistency check.
+    fn check_integrity(&self) -> Result<()>;
+}
+
+/// The blocks a unit of work sees (its own writes included), for decoding
+/// state inside that unit.
+pub struct StoreBlocks<'a>(pub &'a dyn Store);
+
+impl Blockstore for StoreBlocks<'_> {
+    fn get(&self, k: &Cid) -> anyhow::Result<Option<Vec<u8>>> {
+        self.0.get_block(k).map_err(anyhow::Error::new)
+    }
+
+    fn put_keyed(&self, k: &Cid, _block: &[u8]) -> anyhow::Result<()> {
+        Err(anyhow!("state views are read-only: refusing to write {k}"))
+    }
 }
 
 /// SQLite integers are signed; lanes and nonces above i64::MAX are refused

@@ -1,0 +1,237 @@
+//! Running messages in an FVM machine.
+//!
+//! [`Machine`] is a `DefaultMachine` + `DefaultExecutor` over any blockstore,
+//! started at an epoch and state root with the chain's configuration: the
+//! harness keeps one running and restarts it when time moves;
+//! [`execute_next`] runs one message in the epoch after a head over an
+//! [`Overlay`] of committed blocks and hands back what it wrote, which is how
+//! the devnet applies messages and dry-runs them.
+//!
+//! Compiled Wasm modules are cached per process (one engine pool per network
+//! configuration), so only the first message that invokes an actor pays for
+//! compiling it.
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use cid::Cid;
+use cid::multihash::Multihash;
+use fvm::DefaultKernel;
+use fvm::call_manager::DefaultCallManager;
+use fvm::engine::{EnginePool, MultiEngine};
+use fvm::executor::{ApplyKind, ApplyRet, DefaultExecutor, Executor};
+use fvm::externs::{Chain, Consensus, Externs, Rand};
+use fvm::machine::{DefaultMachine, Machine as FvmMachine, NetworkConfig};
+use fvm::state_tree::StateTree;
+use fvm::trace::ExecutionEvent;
+use fvm_ipld_blockstore::Blockstore;
+use fvm_ipld_encoding::DAG_CBOR;
+use fvm_shared::IDENTITY_HASH;
+use fvm_shared::clock::ChainEpoch;
+use fvm_shared::consensus::ConsensusFault;
+use fvm_shared::message::Message;
+
+use crate::blocks::{BlockSource, Overlay};
+use crate::config::{ChainConfig, Head};
+use crate::receipt::Receipt;
+
+/// The stack the FVM needs for deep call chains.
+const EXECUTION_STACK: usize = 64 << 20;
+
+type Inner<B> = DefaultMachine<B, ChainExterns>;
+type InnerExecutor<B> = DefaultExecutor<DefaultKernel<DefaultCallManager<Inner<B>>>>;
+/// The machine's own blockstore: `B` behind a write buffer that flushing
+/// empties into `B`.
+pub type MachineStore<B> = <Inner<B> as FvmMachine>::Blockstore;
+
+/// What a machine records beyond receipts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MachineOptions {
+    /// Record every call, gas charge and IPLD operation of each message in
+    /// `ApplyRet::exec_trace`.
+    pub tracing: bool,
+    /// Actor debug logs and detailed failure backtraces.
+    pub actor_debugging: bool,
+}
+
+/// An FVM machine at one epoch.
+pub struct Machine<B: Blockstore + 'static> {
+    executor: InnerExecutor<B>,
+    epoch: ChainEpoch,
+}
+
+impl<B: Blockstore + 'static> Machine<B> {
+    /// Starts a machine at `epoch` over the state `root` in `store`.
+    pub fn start(
+        config: &ChainConfig,
+        store: B,
+        epoch: ChainEpoch,
+        root: Cid,
+        options: MachineOptions,
+    ) -> anyhow::Result<Self> {
+        let mut network = NetworkConfig::new(config.network_version);
+        network.override_actors(config.manifest);
+        if options.actor_debugging {
+            network.enable_actor_debugging();
+        }
+        let engine = engine_for(&network)?;
+        let mut context = network.for_epoch(epoch, config.timestamp(epoch), root);
+        context.set_base_fee(config.base_fee.clone());
+        if options.tracing {
+            context.enable_tracing();
+        }
+        let machine = Inner::new(&context, store, ChainExterns)?;
+        Ok(Self {
+            executor: InnerExecutor::new(engine, machine)?,
+            epoch,
+        })
+    }
+
+    pub fn epoch(&self) -> ChainEpoch {
+        self.epoch
+    }
+
+    /// Applies a message. `inclusion_length` is what inclusion gas is charged
+    /// on (see [`crate::SignedMessage::chain_length`]); implicit messages
+    /// (dry runs, cron) pay no inclusion gas and need no signature or nonce.
+    pub fn apply(
+        &mut self,
+        message: Message,
+        kind: ApplyKind,
+        inclusion_length: usize,
+    ) -> anyhow::Result<ApplyRet> {
+        self.executor
+            .execute_message(message, kind, inclusion_length)
+    }
+
+    /// The current state tree (with unflushed changes).
+    pub fn state_tree(&self) -> &StateTree<MachineStore<B>> {
+        self.executor.state_tree()
+    }
+
+    /// The blocks the machine reads and writes.
+    pub fn store(&self) -> &MachineStore<B> {
+        self.executor.blockstore()
+    }
+
+    /// Writes the state tree out and returns its root.
+    pub fn flush(&mut self) -> anyhow::Result<Cid> {
+        self.executor.flush()
+    }
+
+    /// Flushes (moving every block the new root needs into the store) and
+    /// hands back the store.
+    pub fn finish(mut self) -> anyhow::Result<(Cid, B)> {
+        let root = self.flush()?;
+        let machine = self
+            .executor
+            .into_machine()
+            .context("the machine was poisoned by a failed message")?;
+        Ok((root, machine.into_store().into_inner()))
+    }
+}
+
+/// One engine pool per network configuration, shared by every machine in the
+/// process.
+fn engine_for(network: &NetworkConfig) -> anyhow::Result<EnginePool> {
+    static ENGINES: OnceLock<MultiEngine> = OnceLock::new();
+    ENGINES
+        .get_or_init(|| MultiEngine::new(1))
+        .get(network)
+        .context("cannot create the Wasm engine")
+}
+
+/// A message executed on top of a head, not yet committed.
+pub struct Executed {
+    pub epoch: ChainEpoch,
+    pub receipt: Receipt,
+    pub state_root: Cid,
+    /// The new blocks the state root needs.
+    pub blocks: Vec<(Cid, Vec<u8>)>,
+    /// The execution trace, when the machine was tracing.
+    pub trace: Vec<ExecutionEvent>,
+}
+
+/// Executes `message` in the epoch after `parent`, over `blocks`, on a thread
+/// with the stack the FVM asks for. Nothing is written anywhere: the caller
+/// commits the returned blocks, or drops them.
+pub fn execute_next(
+    config: &ChainConfig,
+    blocks: Arc<dyn BlockSource>,
+    parent: Head,
+    message: Message,
+    kind: ApplyKind,
+    inclusion_length: usize,
+    options: MachineOptions,
+) -> anyhow::Result<Executed> {
+    let epoch = parent.epoch + 1;
+    let run = move || -> anyhow::Result<Executed> {
+        let overlay = Arc::new(Overlay::new(blocks));
+        let mut machine =
+            Machine::start(config, overlay.clone(), epoch, parent.state_root, options)?;
+        let ret = machine.apply(message, kind, inclusion_length)?;
+        let (state_root, _) = machine.finish()?;
+        Ok(Executed {
+            epoch,
+            receipt: Receipt::from(&ret),
+            state_root,
+            blocks: overlay.take_writes(),
+            trace: ret.exec_trace,
+        })
+    };
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("fvm-execute".into())
+            .stack_size(EXECUTION_STACK)
+            .spawn_scoped(scope, run)
+            .context("cannot start the execution thread")?;
+        match handle.join() {
+            Ok(result) => result.context("the FVM failed to execute the message"),
+            Err(_) => Err(anyhow::anyhow!(
+                "the FVM panicked while executing the message"
+            )),
+        }
+    })
+}
+
+/// Deterministic stand-ins for what a node would supply from the chain:
+/// randomness derived from the epoch, no consensus faults, tipset CIDs that
+/// encode their epoch.
+#[derive(Clone, Copy)]
+pub struct ChainExterns;
+
+impl Externs for ChainExterns {}
+
+impl Rand for ChainExterns {
+    fn get_chain_randomness(&self, round: ChainEpoch) -> anyhow::Result<[u8; 32]> {
+        Ok(paych_client::keys::blake2b_256(
+            &[&b"paych-devnet/chain/"[..], &round.to_be_bytes()].concat(),
+        ))
+    }
+
+    fn get_beacon_randomness(&self, round: ChainEpoch) -> anyhow::Result<[u8; 32]> {
+        Ok(paych_client::keys::blake2b_256(
+            &[&b"paych-devnet/beacon/"[..], &round.to_be_bytes()].concat(),
+        ))
+    }
+}
+
+impl Consensus for ChainExterns {
+    fn verify_consensus_fault(
+        &self,
+        _h1: &[u8],
+        _h2: &[u8],
+        _extra: &[u8],
+    ) -> anyhow::Result<(Option<ConsensusFault>, i64)> {
+        Ok((None, 0))
+    }
+}
+
+impl Chain for ChainExterns {
+    fn get_tipset_cid(&self, epoch: ChainEpoch) -> anyhow::Result<Cid> {
+        Ok(Cid::new_v1(
+            DAG_CBOR,
+            Multihash::wrap(IDENTITY_HASH, &epoch.to_be_bytes())?,
+        ))
+    }
+}

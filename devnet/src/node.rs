@@ -1,0 +1,529 @@
+//! The devnet's chain node over a repository: genesis, the head and time,
+//! state reads, and messages that are estimated, signed, checked as a message
+//! pool checks them ([`crate::pool`]), executed in the next epoch and
+//! committed together with their receipt.
+
+use std::str::FromStr;
+
+use actor_interfaces::BuiltinType;
+use cid::Cid;
+use fvm::executor::ApplyKind;
+use fvm::state_tree::{ActorState, StateTree};
+use fvm_ipld_encoding::RawBytes;
+use fvm_shared::address::{Address, Protocol};
+use fvm_shared::bigint::BigInt;
+use fvm_shared::clock::ChainEpoch;
+use fvm_shared::econ::TokenAmount;
+use fvm_shared::error::ExitCode;
+use fvm_shared::version::NetworkVersion;
+use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
+use paych_bundle::Manifest;
+use paych_chain::config::BLOCK_GAS_LIMIT;
+use paych_chain::machine::{MachineOptions, execute_next};
+use paych_chain::message::{GAS_OVERESTIMATION_PERCENT, new_message};
+use paych_chain::receipt::exit_code_name;
+use paych_chain::{ChainConfig, Head, Receipt, SignedMessage, state};
+use paych_client::Key;
+use paych_client::amount::format_fil;
+
+use serde::Serialize;
+
+use crate::addr;
+use crate::error::{Context, Error, Result};
+use crate::genesis::{GenesisOptions, write_genesis};
+use crate::repo::{MessageRecord, Repo, Store, StoreBlocks, meta};
+
+/// What a repository's chain is, read once when it is opened.
+#[derive(Clone, Debug)]
+pub struct ChainInfo {
+    pub config: ChainConfig,
+    pub genesis_root: Cid,
+    pub total_supply: TokenAmount,
+    pub bundle_origin: String,
+    pub manifest: Manifest,
+}
+
+/// What to send.
+#[derive(Clone, Debug)]
+pub struct MessageSpec {
+    /// The sender's key address; the wallet must hold its key.
+    pub from: Address,
+    pub to: Address,
+    pub method: MethodNum,
+    pub params: RawBytes,
+    pub value: TokenAmount,
+}
+
+impl MessageSpec {
+    /// A plain value transfer (method 0).
+    pub fn transfer(from: Address, to: Address, value: TokenAmount) -> Self {
+        Self {
+            from,
+            to,
+            method: METHOD_SEND,
+            params: RawBytes::default(),
+            value,
+        }
+    }
+
+    /// A call of `method` with no value attached.
+    pub fn call(from: Address, to: Address, method: MethodNum, params: RawBytes) -> Self {
+        Self {
+            from,
+            to,
+            method,
+            params,
+            value: TokenAmount::default(),
+        }
+    }
+}
+
+/// The state tree at some root, read through a unit of work.
+pub type StateView<'a> = StateTree<StoreBlocks<'a>>;
+
+/// A devnet over a repository.
+pub struct Devnet<R: Repo> {
+    repo: R,
+    info: ChainInfo,
+}
+
+impl<R: Repo> Devnet<R> {
+    /// Creates the genesis in an empty repository.
+    pub fn init(repo: R, options: GenesisOptions) -> Result<Self> {
+        if !init_if_empty(&repo, &options)? {
+            return Err(Error::repo("the repository is already initialized"));
+        }
+        Self::open(repo)
+    }
+
+    /// Opens an initialized repository.
+    pub fn open(repo: R) -> Result<Self> {
+        let info = repo.read(load_info)?;
+        Ok(Self { repo, info })
+    }
+
+    /// Opens the repository, creating its genesis first if it has none.
+    /// Returns whether it was created.
+    pub fn open_or_init(
+        repo: R,
+        options: impl FnOnce() -> Result<GenesisOptions>,
+    ) -> Result<(Self, bool)> {
+        let initialized = repo.read(|store| Ok(store.meta(meta::MANIFEST)?.is_some()))?;
+        if initialized {
+            return Ok((Self::open(repo)?, false));
+        }
+        let created = init_if_empty(&repo, &options()?)?;
+        Ok((Self::open(repo)?, created))
+    }
+
+    pub fn repo(&self) -> &R {
+        &self.repo
+    }
+
+    pub fn info(&self) -> &ChainInfo {
+        &self.info
+    }
+
+    pub fn head(&self) -> Result<Head> {
+        self.repo.read(head_of)
+    }
+
+    /// The state tree at `root`, read through `store` (which sees its own
+    /// uncommitted blocks).
+    pub fn state<'a>(&self, store: &'a dyn Store, root: &Cid) -> Result<StateView<'a>> {
+        StateTree::new_from_root(StoreBlocks(store), root).context("cannot load the state tree")
+    }
+
+    /// The built-in type of the actor with `code`.
+    pub fn builtin_type(&self, code: &Cid) -> Option<BuiltinType> {
+        self.info.manifest.builtin_type(code)
+    }
+
+    /// Moves time forward without messages.
+    pub fn advance(&self, epochs: ChainEpoch) -> Result<Head> {
+        if !(1..=1_000_000_000).contains(&epochs) {
+            return Err(Error::invalid(format!(
+                "epochs must be between 1 and 1000000000, got {epochs}"
+            )));
+        }
+        self.repo.write(|store| {
+            let head = head_of(store)?;
+            let next = Head {
+                epoch: head.epoch + epochs,
+                state_root: head.state_root,
+            };
+            store.set_head(&next)?;
+            Ok(next)
+        })
+    }
+
+    /// The actor an address names, if it exists.
+    pub fn lookup(
+        &self,
+        tree: &StateView<'_>,
+        addr: &Address,
+    ) -> Result<Option<(ActorID, ActorState)>> {
+        state::lookup(tree, addr).context("cannot look up an actor")
+    }
+
+    /// The key address behind an account actor.
+    pub fn account_key(&self, tree: &StateView<'_>, id: ActorID) -> Result<Option<Address>> {
+        state::account_key(tree, &self.info.manifest, id).context("cannot read an account")
+    }
+
+    /// A key address for `addr` if it names an account (or is a key
+    /// address), else `addr` itself.
+    pub fn key_address(&self, tree: &StateView<'_>, addr: &Address) -> Result<Address> {
+        if matches!(addr.protocol(), Protocol::Secp256k1 | Protocol::BLS) {
+            return Ok(*addr);
+        }
+        match tree.lookup_id(addr).context("cannot resolve an address")? {
+            Some(id) => Ok(self.account_key(tree, id)?.unwrap_or(*addr)),
+            None => Ok(*addr),
+        }
+    }
+
+    /// An address's balance. Key addresses that have never received funds
+    /// have a balance of zero; ID and actor addresses must exist.
+    pub fn balance(&self, addr: &Address) -> Result<TokenAmount> {
+        self.repo.read(|store| {
+            let head = head_of(store)?;
+            let tree = self.state(store, &head.state_root)?;
+            match self.lookup(&tree, addr)? {
+                Some((_, actor)) => Ok(actor.balance),
+                None if matches!(
+                    addr.protocol(),
+                    Protocol::Secp256k1 | Protocol::BLS | Protocol::Delegated
+                ) =>
+                {
+                    Ok(TokenAmount::default())
+                }
+                None => Err(Error::unknown_address(format!(
+                    "unknown address {}: no actor on chain",
+                    addr::show(addr)
+                ))),
+            }
+        })
+    }
+
+    /// A plain value transfer (Lotus's `send`) from a wallet address.
+    pub fn send(&self, from: &Address, to: &Address, amount: &TokenAmount) -> Result<Sent> {
+        if !amount.is_positive() {
+            return Err(Error::invalid("the amount must be positive"));
+        }
+        self.repo.write(|tx| {
+            let head = head_of(tx)?;
+            let from_key = self.key_address(&self.state(tx, &head.state_root)?, from)?;
+            let message = self.push(tx, &MessageSpec::transfer(from_key, *to, amount.clone()))?;
+            Ok(Sent { message })
+        })
+    }
+
+    /// Estimates, signs and applies a message inside the write unit `tx`.
+    /// Nothing is written unless it succeeds.
+    pub fn push(&self, tx: &mut dyn Store, spec: &MessageSpec) -> Result<MessageRecord> {
+        let key = tx.key(&spec.from)?.ok_or_else(|| {
+            Error::missing_key(format!(
+                "the wallet has no key for {}",
+                addr::show(&spec.from)
+            ))
+        })?;
+        let head = head_of(tx)?;
+        let sender = {
+            let tree = self.state(tx, &head.state_root)?;
+            let (_, sender) = self.lookup(&tree, &spec.from)?.ok_or_else(|| {
+                Error::unknown_address(format!(
+                    "unknown address {}: it has no actor on chain (send it funds first)",
+                    addr::show(&spec.from)
+                ))
+            })?;
+            sender
+        };
+        if spec.value.is_negative() {
+            return Err(Error::invalid("a message cannot send a negative amount"));
+        }
+        if sender.balance < spec.value {
+            return Err(Error::insufficient_funds(format!(
+                "insufficient funds: {} has {}, cannot send {} (plus gas)",
+                addr::show(&spec.from),
+                format_fil(&sender.balance),
+                format_fil(&spec.value)
+            )));
+        }
+        let mut message = new_message(
+            spec.from,
+            spec.to,
+            sender.sequence,
+            spec.method,
+            spec.params.clone(),
+            spec.value.clone(),
+        );
+        message.gas_limit = self.estimate_gas(head, &message, &key)?;
+        message.gas_fee_cap = self.info.config.base_fee.clone();
+        let signed = SignedMessage::sign(message, &key);
+        self.submit(tx, &signed)
+    }
+
+    /// Lotus's gas estimate: the gas a dry run of the message uses (at the
+    /// block gas limit, on a throwaway copy of the state), times 1.25.
+    pub fn estimate_gas(
+        &self,
+        head: Head,
+        message: &fvm_shared::message::Message,
+        key: &Key,
+    ) -> Result<u64> {
+        let mut trial = message.clone();
+        trial.gas_limit = BLOCK_GAS_LIMIT;
+        trial.gas_fee_cap = TokenAmount::default();
+        let length = SignedMessage::sign(trial.clone(), key).chain_length();
+        let executed = self.execute(head, trial, ApplyKind::Explicit, length)?;
+        check_receipt(&executed.receipt)?;
+        let estimate = executed
+            .receipt
+            .gas_used
+            .saturating_mul(GAS_OVERESTIMATION_PERCENT)
+            .div_ceil(100);
+        Ok(estimate.min(BLOCK_GAS_LIMIT))
+    }
+
+    /// Checks a signed message as a message pool would, applies it in the
+    /// next epoch and writes the blocks, head and receipt into `tx`.
+    pub fn submit(&self, tx: &mut dyn Store, signed: &SignedMessage) -> Result<MessageRecord> {
+        let head = head_of(tx)?;
+        let callee = {
+            let tree = self.state(tx, &head.state_root)?;
+            self.check_message(&tree, signed)?;
+            self.lookup(&tree, &signed.message.to)?
+                .and_then(|(_, actor)| self.builtin_type(&actor.code))
+        };
+        let executed = self.execute(
+            head,
+            signed.message.clone(),
+            ApplyKind::Explicit,
+            signed.chain_length(),
+        )?;
+        check_receipt(&executed.receipt)?;
+        let mut record = MessageRecord {
+            seq: 0,
+            epoch: executed.epoch,
+            cid: signed.cid(),
+            message: signed.message.clone(),
+            signature: signed.signature.clone(),
+            callee,
+            receipt: executed.receipt,
+            state_root: executed.state_root,
+        };
+        tx.put_blocks(&executed.blocks)?;
+        tx.set_head(&Head {
+            epoch: executed.epoch,
+            state_root: executed.state_root,
+        })?;
+        record.seq = tx.record_message(&record)?;
+        Ok(record)
+    }
+
+    /// Runs a message against the state at `head` without committing anything
+    /// (Lotus's `StateCall`): no signature, nonce or gas payment involved.
+    pub fn call(
+        &self,
+        head: Head,
+        from: &Address,
+        to: &Address,
+        method: MethodNum,
+        params: RawBytes,
+    ) -> Result<Receipt> {
+        let message = new_message(*from, *to, 0, method, params, TokenAmount::default());
+        Ok(self.execute(head, message, ApplyKind::Implicit, 0)?.receipt)
+    }
+
+    fn execute(
+        &self,
+        head: Head,
+        message: fvm_shared::message::Message,
+        kind: ApplyKind,
+        inclusion_length: usize,
+    ) -> Result<paych_chain::machine::Executed> {
+        execute_next(
+            &self.info.config,
+            self.repo.blocks(),
+            head,
+            message,
+            kind,
+            inclusion_length,
+            MachineOptions::default(),
+        )
+        .context("cannot execute the message")
+    }
+
+    /// The most recent messages, oldest first.
+    pub fn messages(&self, limit: usize) -> Result<Vec<MessageRecord>> {
+        self.repo.read(|s| s.messages(limit))
+    }
+
+    /// How many messages the chain has applied.
+    pub fn message_count(&self) -> Result<u64> {
+        self.repo.read(|s| s.message_count())
+    }
+
+    /// Checks the repository's chain for consistency: the storage engine's
+    /// own check passes, the head's state loads, it is the state the last
+    /// receipt produced, and no FIL was created or lost (every actor's balance
+    /// adds up to the genesis supply).
+    pub fn verify(&self) -> Result<Verified> {
+        self.repo.check_integrity()?;
+        let (head, last, count) = self
+            .repo
+            .read(|s| Ok((head_of(s)?, s.messages(1)?.pop(), s.message_count()?)))?;
+        let expected_root = last
+            .as_ref()
+            .map(|m| m.state_root)
+            .unwrap_or(self.info.genesis_root);
+        if head.state_root != expected_root {
+            return Err(Error::repo(format!(
+                "head state root {} is not the last receipt's state root {expected_root}",
+                head.state_root
+            )));
+        }
+        if let Some(last) = &last
+            && last.epoch > head.epoch
+        {
+            return Err(Error::repo(format!(
+                "head epoch {} is before the last message's epoch {}",
+                head.epoch, last.epoch
+            )));
+        }
+        let (total, actors) = self.repo.read(|store| {
+            let tree = self.state(store, &head.state_root)?;
+            let mut total = TokenAmount::default();
+            let mut actors = 0u64;
+            tree.for_each(|_, actor| {
+                total += &actor.balance;
+                actors += 1;
+                Ok(())
+            })
+            .context("cannot walk the state tree")?;
+            Ok((total, actors))
+        })?;
+        if total != self.info.total_supply {
+            return Err(Error::repo(format!(
+                "balances add up to {}, not the genesis supply {}",
+                format_fil(&total),
+                format_fil(&self.info.total_supply)
+            )));
+        }
+        Ok(Verified {
+            head,
+            messages: count,
+            actors,
+            total_balance: total,
+        })
+    }
+}
+
+/// The result of [`Devnet::send`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Sent {
+    pub message: MessageRecord,
+}
+
+/// What [`Devnet::verify`] found.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub head: Head,
+    pub messages: u64,
+    pub actors: u64,
+    pub total_balance: TokenAmount,
+}
+
+/// A devnet in a repository directory on disk.
+pub type LocalDevnet = Devnet<crate::SqliteRepo>;
+
+impl LocalDevnet {
+    /// Opens the initialized repository in `dir`.
+    pub fn open_dir(dir: &std::path::Path) -> Result<Self> {
+        Self::open(crate::SqliteRepo::open(dir)?)
+    }
+
+    /// Creates the repository in `dir` with a new genesis.
+    pub fn init_dir(dir: &std::path::Path, options: GenesisOptions) -> Result<Self> {
+        Self::init(crate::SqliteRepo::open(dir)?, options)
+    }
+
+    /// Opens the repository in `dir`, creating it first if needed; returns
+    /// whether it was created.
+    pub fn open_or_init_dir(
+        dir: &std::path::Path,
+        options: impl FnOnce() -> Result<GenesisOptions>,
+    ) -> Result<(Self, bool)> {
+        Self::open_or_init(crate::SqliteRepo::open(dir)?, options)
+    }
+}
+
+/// A failed execution as one error line.
+fn check_receipt(receipt: &Receipt) -> Result<()> {
+    if receipt.exit_code == ExitCode::OK {
+        return Ok(());
+    }
+    let why = receipt
+        .failure
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("no details");
+    Err(Error::rejected(format!(
+        "message would fail on chain with {}: {why}",
+        exit_code_name(receipt.exit_code)
+    )))
+}
+
+/// The head of the chain a unit of work sees.
+pub fn head_of(store: &dyn Store) -> Result<Head> {
+    store
+        .head()?
+        .ok_or_else(|| Error::repo("the repository has no head (not initialized)"))
+}
+
+/// Writes the genesis unless the repository already has one; returns whether
+/// it wrote it.
+fn init_if_empty<R: Repo>(repo: &R, options: &GenesisOptions) -> Result<bool> {
+    repo.write(|store| {
+        if store.meta(meta::MANIFEST)?.is_some() {
+            return Ok(false);
+        }
+        write_genesis(store, options)?;
+        Ok(true)
+    })
+}
+
+fn load_info(store: &dyn Store) -> Result<ChainInfo> {
+    let get = |key: &str| -> Result<String> {
+        store.meta(key)?.ok_or_else(|| {
+            Error::repo("the repository is not initialized (run `paych devnet init`)".to_string())
+        })
+    };
+    let corrupt = |key: &str| Error::repo(format!("corrupt repository setting {key}"));
+    let manifest = Cid::from_str(&get(meta::MANIFEST)?).map_err(|_| corrupt(meta::MANIFEST))?;
+    let nv: u32 = get(meta::NETWORK_VERSION)?
+        .parse()
+        .map_err(|_| corrupt(meta::NETWORK_VERSION))?;
+    let amount = |key: &str| -> Result<TokenAmount> {
+        Ok(TokenAmount::from_atto(
+            BigInt::from_str(&get(key)?).map_err(|_| corrupt(key))?,
+        ))
+    };
+    Ok(ChainInfo {
+        config: ChainConfig {
+            network_version: NetworkVersion::new(nv),
+            manifest,
+            base_fee: amount(meta::BASE_FEE)?,
+            genesis_timestamp: get(meta::GENESIS_TIMESTAMP)?
+                .parse()
+                .map_err(|_| corrupt(meta::GENESIS_TIMESTAMP))?,
+        },
+        genesis_root: Cid::from_str(&get(meta::GENESIS_ROOT)?)
+            .map_err(|_| corrupt(meta::GENESIS_ROOT))?,
+        total_supply: amount(meta::TOTAL_SUPPLY)?,
+        bundle_origin: get(meta::BUNDLE_ORIGIN)?,
+        manifest: Manifest::load(&StoreBlocks(store), &manifest)
+            .context("cannot read the actor manifest")?,
+    })
+}

@@ -1,0 +1,73 @@
+//! The payment-channel manager: Lotus's `paych` verbs (its `paychmgr`) over
+//! the devnet's chain and repository.
+//!
+//! [`PaychManager`] borrows a [`Devnet`]: it reads chain state through it,
+//! pushes one message per on-chain step through it, and keeps its own
+//! bookkeeping (tracked channels, the voucher store) in the same repository.
+//! Every step that changes anything runs in one write unit, so a message, its
+//! receipt and the bookkeeping are committed together, and voucher nonces are
+//! allocated under the same lock.
+//!
+//! - [`channel`]: finding a channel on chain and in the store, and where it is
+//!   in its life ([`Phase`]);
+//! - [`funding`]: `add-funds`, creating or topping up a channel;
+//! - [`rules`]: the voucher rules, each in one function;
+//! - [`vouchers`]: creating, checking, storing, listing, picking and
+//!   submitting vouchers;
+//! - [`settlement`]: `settle` and `collect`;
+//! - [`status`]: what a channel holds and owes, and the checks of the local
+//!   bookkeeping against the chain.
+//!
+//! Lessons from Lotus built in:
+//! - #2582: `check`/`add` ignore the very voucher being checked when it is
+//!   already stored, and report which side the wallet is on.
+//! - #2587: best-spendable skips (and reports) vouchers that would fail.
+//! - #2585: vouchers belong to one channel (its robust address), never to a
+//!   from/to pair, so a new channel starts with a clean voucher history.
+//! - #2295/#2187: add-funds says whether it created a channel or topped one
+//!   up, and always reports the channel's address and balance.
+//! - #7877: status reconciles a collected (deleted) channel instead of failing.
+
+pub mod channel;
+pub mod funding;
+pub mod json;
+pub mod rules;
+pub mod settlement;
+pub mod status;
+pub mod vouchers;
+
+use fvm_shared::address::Address;
+use paych_chain::Head;
+use paych_devnet::{Devnet, Repo, Result, Store, head_of};
+
+pub use channel::{Channel, OnChain, Phase};
+pub use funding::FundsAdded;
+pub use settlement::{Collected, Settled};
+pub use status::{Inspected, Status};
+pub use vouchers::{
+    BestSpendable, CheckedVoucher, CreatedVoucher, DecodedVoucher, Skipped, Submitted, VoucherList,
+};
+
+/// Lotus's payment-channel manager over a devnet.
+pub struct PaychManager<'a, R: Repo> {
+    chain: &'a Devnet<R>,
+}
+
+impl<'a, R: Repo> PaychManager<'a, R> {
+    pub fn new(chain: &'a Devnet<R>) -> Self {
+        Self { chain }
+    }
+
+    /// The chain this manager works over.
+    pub fn chain(&self) -> &'a Devnet<R> {
+        self.chain
+    }
+
+    /// Every verb's first step: the head a unit of work sees and the channel
+    /// `addr` names there.
+    fn open_channel(&self, store: &dyn Store, addr: &Address) -> Result<(Head, Channel)> {
+        let head = head_of(store)?;
+        let channel = self.channel(store, head, addr)?;
+        Ok((head, channel))
+    }
+}

@@ -1,0 +1,192 @@
+//! What a channel holds and owes, reconciled with the chain (a collected
+//! channel reports as collected, not as an error: lotus #7877), and the check
+//! of the local bookkeeping against the chain.
+
+use actor_interfaces::BuiltinType;
+use fvm_shared::ActorID;
+use fvm_shared::address::Address;
+use fvm_shared::clock::ChainEpoch;
+use fvm_shared::econ::TokenAmount;
+use paych_chain::Head;
+use paych_devnet::addr::show;
+use paych_devnet::{Context, Error, Repo, Result, Store, head_of};
+
+use crate::PaychManager;
+use crate::channel::{Channel, OnChain, Phase};
+use crate::rules::{known_lanes, total_redeemed};
+
+/// Everything `status` shows.
+#[derive(Clone, Debug)]
+pub struct Status {
+    pub channel: Address,
+    pub id: ActorID,
+    pub from: Option<Address>,
+    pub to: Option<Address>,
+    pub payer_in_wallet: bool,
+    pub payee_in_wallet: bool,
+    pub phase: Phase,
+    pub head: ChainEpoch,
+    /// The actor's balance (zero once collected): Lotus's confirmed amount.
+    pub balance: TokenAmount,
+    /// Redeemed on chain so far.
+    pub to_send: TokenAmount,
+    /// On-chain lanes overlaid with stored vouchers.
+    pub voucher_redeemed: TokenAmount,
+    /// What new vouchers can still promise.
+    pub available: TokenAmount,
+    pub vouchers: usize,
+    pub lanes: usize,
+    pub created_epoch: Option<ChainEpoch>,
+}
+
+/// `inspect`: the decoded on-chain state.
+#[derive(Clone, Debug)]
+pub struct Inspected {
+    pub channel: Address,
+    pub id: ActorID,
+    pub head: ChainEpoch,
+    pub on_chain: Option<OnChain>,
+    pub collected_epoch: Option<ChainEpoch>,
+}
+
+impl<R: Repo> PaychManager<'_, R> {
+    /// The channel's status.
+    pub fn status(&self, channel: &Address) -> Result<Status> {
+        self.chain().repo().read(|store| {
+            let (head, ch) = self.open_channel(store, channel)?;
+            self.status_of(store, head, &ch)
+        })
+    }
+
+    fn status_of(&self, store: &dyn Store, head: Head, ch: &Channel) -> Result<Status> {
+        let vouchers = store.vouchers(&ch.robust)?;
+        let (from, to) = (ch.from(), ch.to());
+        let in_wallet = |a: Option<Address>| -> Result<bool> {
+            Ok(match a {
+                Some(a) => store.key(&a)?.is_some(),
+                None => false,
+            })
+        };
+        let phase = ch.phase(head);
+        let (balance, to_send, lanes) = match &ch.on_chain {
+            Some(live) => (
+                live.balance.clone(),
+                live.state.to_send.clone(),
+                live.lanes.clone(),
+            ),
+            None => Default::default(),
+        };
+        let known = known_lanes(&lanes, vouchers.iter().map(|r| &r.voucher));
+        let voucher_redeemed = total_redeemed(&known);
+        let available = if matches!(phase, Phase::Collected { .. }) {
+            TokenAmount::default()
+        } else {
+            (&balance - &voucher_redeemed).max(TokenAmount::default())
+        };
+        Ok(Status {
+            channel: ch.robust,
+            id: ch.id,
+            from,
+            to,
+            payer_in_wallet: in_wallet(from)?,
+            payee_in_wallet: in_wallet(to)?,
+            phase,
+            head: head.epoch,
+            balance,
+            to_send,
+            voucher_redeemed,
+            available,
+            vouchers: vouchers.len(),
+            lanes: known.len(),
+            created_epoch: ch.record.as_ref().map(|r| r.created_epoch),
+        })
+    }
+
+    /// The newest tracked channel from `from` to `to`, preferring one that
+    /// is still open; `None` if there is none.
+    pub fn status_by_from_to(&self, from: &Address, to: &Address) -> Result<Option<Status>> {
+        let chain = self.chain();
+        chain.repo().read(|store| {
+            let head = head_of(store)?;
+            let tree = chain.state(store, &head.state_root)?;
+            let (Some(from_id), Some(to_id)) = (
+                tree.lookup_id(from).context("cannot resolve the payer")?,
+                tree.lookup_id(to).context("cannot resolve the payee")?,
+            ) else {
+                return Ok(None);
+            };
+            let mut statuses = Vec::new();
+            for record in store
+                .channels()?
+                .into_iter()
+                .filter(|r| r.from_id == from_id && r.to_id == to_id)
+            {
+                let ch = self.channel(store, head, &record.robust)?;
+                statuses.push(self.status_of(store, head, &ch)?);
+            }
+            let open = statuses
+                .iter()
+                .rposition(|s| matches!(s.phase, Phase::Open));
+            Ok(match open {
+                Some(i) => Some(statuses.swap_remove(i)),
+                None => statuses.pop(),
+            })
+        })
+    }
+
+    /// Every tracked channel's status, oldest first.
+    pub fn list(&self) -> Result<Vec<Status>> {
+        self.chain().repo().read(|store| {
+            let head = head_of(store)?;
+            let mut out = Vec::new();
+            for record in store.channels()? {
+                let ch = self.channel(store, head, &record.robust)?;
+                out.push(self.status_of(store, head, &ch)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The channel's decoded on-chain state.
+    pub fn inspect(&self, channel: &Address) -> Result<Inspected> {
+        self.chain().repo().read(|store| {
+            let (head, ch) = self.open_channel(store, channel)?;
+            Ok(Inspected {
+                channel: ch.robust,
+                id: ch.id,
+                head: head.epoch,
+                collected_epoch: ch.collected_epoch(),
+                on_chain: ch.on_chain,
+            })
+        })
+    }
+
+    /// The local bookkeeping was committed with the messages: every tracked
+    /// channel not collected here is a live channel on chain, and every
+    /// collected one is gone. Returns how many channels are tracked.
+    pub fn check_channels(&self) -> Result<u64> {
+        let chain = self.chain();
+        chain.repo().read(|store| {
+            let head = head_of(store)?;
+            let tree = chain.state(store, &head.state_root)?;
+            let channels = store.channels()?;
+            for channel in &channels {
+                let actor = tree
+                    .get_actor(channel.id)
+                    .context("cannot load a channel actor")?;
+                let live = actor.as_ref().is_some_and(|a| {
+                    chain.builtin_type(&a.code) == Some(BuiltinType::PaymentChannel)
+                });
+                if live == channel.collected_epoch.is_some() {
+                    return Err(Error::repo(format!(
+                        "channel {} is {} locally but {} on chain",
+                        show(&channel.robust),
+                        if live { "collected" } else { "open" },
+                        if live { "still exists" } else { "missing" },
+                    )));
+                }
+            }
+            Ok(channels.len() as u64)
+        })
+    }
+}
