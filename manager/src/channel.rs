@@ -112,7 +112,7 @@ impl Channel {
     /// The local record for this channel: the stored one, or a new one for a
     /// channel first seen on chain.
     pub(crate) fn record_or_new(&self, live: &OnChain) -> ChannelRecord {
-        self.record.clone().unwrap_or_else(|| ChannelRecord {
+        self.record.clone().unwrap_or(ChannelRecord {
             robust: self.robust,
             id: self.id,
             from: live.from,
