@@ -215,8 +215,7 @@ impl Runtime for MockRuntime {
     }
 
     fn blake2b_256(&self, data: &[u8]) -> [u8; 32] {
-        let hash = blake2b_simd::Params::new().hash_length(32).hash(data);
-        hash.as_bytes().try_into().expect("32-byte digest")
+        actor_interfaces::blake2b_256(data)
     }
 
     fn state_root(&self) -> Result<Cid, ActorError> {

@@ -6,6 +6,7 @@
 
 mod common;
 
+use actor_interfaces::blake2b_256;
 use cid::Cid;
 use common::*;
 use fvm_ipld_encoding::ipld_block::IpldBlock;

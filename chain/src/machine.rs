@@ -204,13 +204,13 @@ impl Externs for ChainExterns {}
 
 impl Rand for ChainExterns {
     fn get_chain_randomness(&self, round: ChainEpoch) -> anyhow::Result<[u8; 32]> {
-        Ok(paych_client::keys::blake2b_256(
+        Ok(actor_interfaces::blake2b_256(
             &[&b"paych-devnet/chain/"[..], &round.to_be_bytes()].concat(),
         ))
     }
 
     fn get_beacon_randomness(&self, round: ChainEpoch) -> anyhow::Result<[u8; 32]> {
-        Ok(paych_client::keys::blake2b_256(
+        Ok(actor_interfaces::blake2b_256(
             &[&b"paych-devnet/beacon/"[..], &round.to_be_bytes()].concat(),
         ))
     }

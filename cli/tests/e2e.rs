@@ -457,9 +457,16 @@ fn shared_vectors_decode_and_check() {
         assert!(out.status.success(), "{id}");
         let decoded: Value = serde_json::from_slice(&out.stdout).unwrap();
         let expected = &v["decoded"];
-        let channel = fvm_shared::address::Address::from_bytes(&hex_decode(
-            expected["channel_addr_bytes_hex"].as_str().unwrap(),
-        ))
+        let channel = fvm_shared::address::Address::from_bytes(
+            &data_encoding::HEXLOWER
+                .decode(
+                    expected["channel_addr_bytes_hex"]
+                        .as_str()
+                        .unwrap()
+                        .as_bytes(),
+                )
+                .unwrap(),
+        )
         .unwrap();
         assert_eq!(
             decoded["channel_addr"],
@@ -501,13 +508,6 @@ fn shared_vectors_decode_and_check() {
     let mut decode = Command::new(BIN);
     decode.args(["voucher", "decode", zondax]);
     assert!(fails(decode).contains("bad voucher text"));
-}
-
-fn hex_decode(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 #[test]

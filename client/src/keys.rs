@@ -6,6 +6,7 @@
 //! - BLS: a 96-byte signature over the raw message; the address is f3 of the
 //!   48-byte public key.
 
+use actor_interfaces::blake2b_256;
 use bls_signatures::Serialize as _;
 use fvm_shared::address::{Address, Protocol};
 use fvm_shared::crypto::signature::{Signature, SignatureType};
@@ -180,11 +181,6 @@ pub fn recover_secp256k1(signature: &[u8], message: &[u8]) -> Option<Address> {
     let recovery = RecoveryId::from_byte(*v)?;
     let public = VerifyingKey::recover_from_prehash(&blake2b_256(message), &sig, recovery).ok()?;
     Address::new_secp256k1(public.to_encoded_point(false).as_bytes()).ok()
-}
-
-pub fn blake2b_256(data: &[u8]) -> [u8; 32] {
-    let hash = blake2b_simd::Params::new().hash_length(32).hash(data);
-    hash.as_bytes().try_into().expect("32-byte digest")
 }
 
 #[cfg(test)]

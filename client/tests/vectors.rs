@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
+use data_encoding::HEXLOWER;
 use fvm_ipld_encoding::RawBytes;
 use fvm_shared::address::{Address, Network};
 use fvm_shared::econ::TokenAmount;
 use paych_actor::{ModVerifyParams, SignedVoucher};
-use paych_client::keys::{self, Key, KeyType};
+use paych_client::keys::{Key, KeyType};
 use paych_client::{address, voucher};
 use serde_json::Value;
 
@@ -35,12 +36,16 @@ fn voucher_from_input(input: &Value) -> SignedVoucher {
         time_lock_max: opt_num("time_lock_max"),
         secret_pre_image: input
             .get("secret_hash")
-            .map(|h| hex::decode(h.as_str().unwrap()).unwrap())
+            .map(|h| HEXLOWER.decode(h.as_str().unwrap().as_bytes()).unwrap())
             .unwrap_or_default(),
         extra: input.get("extra").map(|e| ModVerifyParams {
             actor: address::parse(e["actor"].as_str().unwrap()).unwrap(),
             method: num(&e["method"]),
-            data: RawBytes::new(hex::decode(e["data"].as_str().unwrap()).unwrap()),
+            data: RawBytes::new(
+                HEXLOWER
+                    .decode(e["data"].as_str().unwrap().as_bytes())
+                    .unwrap(),
+            ),
         }),
         lane: num(&input["lane"]),
         nonce: num(&input["nonce"]),
@@ -60,7 +65,9 @@ fn vouchers_built_and_signed_here_match_every_vector_byte_for_byte() {
         let id = v["id"].as_str().unwrap();
         let key = Key::from_bytes(
             KeyType::Secp256k1,
-            &hex::decode(v["input"]["privkey"].as_str().unwrap()).unwrap(),
+            &HEXLOWER
+                .decode(v["input"]["privkey"].as_str().unwrap().as_bytes())
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(
@@ -72,12 +79,12 @@ fn vouchers_built_and_signed_here_match_every_vector_byte_for_byte() {
         let mut sv = voucher_from_input(&v["input"]);
         let signing_bytes = sv.signing_bytes().unwrap();
         assert_eq!(
-            hex::encode(&signing_bytes),
+            HEXLOWER.encode(&signing_bytes),
             v["signing_bytes_hex"].as_str().unwrap(),
             "{id}"
         );
         assert_eq!(
-            hex::encode(keys::blake2b_256(&signing_bytes)),
+            HEXLOWER.encode(&actor_interfaces::blake2b_256(&signing_bytes)),
             v["digest_blake2b256_hex"].as_str().unwrap(),
             "{id}: digest"
         );
@@ -85,13 +92,13 @@ fn vouchers_built_and_signed_here_match_every_vector_byte_for_byte() {
         voucher::sign(&mut sv, &key);
         let sig = sv.signature.as_ref().unwrap();
         assert_eq!(
-            hex::encode(&sig.bytes),
+            HEXLOWER.encode(&sig.bytes),
             v["signature_hex"].as_str().unwrap(),
             "{id}: signature"
         );
         let signed = fvm_ipld_encoding::to_vec(&sv).unwrap();
         assert_eq!(
-            hex::encode(&signed),
+            HEXLOWER.encode(&signed),
             v["signed_cbor_hex"].as_str().unwrap(),
             "{id}: signed CBOR"
         );
@@ -131,12 +138,16 @@ fn addresses_parse_and_format_as_every_vector_says() {
         let id = v["id"].as_str().unwrap();
         let addr = address::parse(v["text"].as_str().unwrap()).unwrap();
         assert_eq!(
-            hex::encode(addr.to_bytes()),
+            HEXLOWER.encode(&addr.to_bytes()),
             v["bytes_hex"].as_str().unwrap(),
             "{id}"
         );
-        let from_bytes =
-            Address::from_bytes(&hex::decode(v["bytes_hex"].as_str().unwrap()).unwrap()).unwrap();
+        let from_bytes = Address::from_bytes(
+            &HEXLOWER
+                .decode(v["bytes_hex"].as_str().unwrap().as_bytes())
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             address::format(&from_bytes, Network::Mainnet),
             v["mainnet"].as_str().unwrap(),

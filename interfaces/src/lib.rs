@@ -24,4 +24,14 @@ pub mod error;
 pub mod init;
 
 pub use builtin::{BuiltinType, EPOCH_DURATION_SECONDS};
+
+/// blake2b-256, the hash Filecoin uses for voucher secrets, secp256k1
+/// signing digests and CIDs. Native code computes it here; actors ask the FVM
+/// (a syscall, charged as such).
+pub fn blake2b_256(data: &[u8]) -> [u8; 32] {
+    let hash = blake2b_simd::Params::new().hash_length(32).hash(data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(hash.as_bytes());
+    out
+}
 pub use error::{ActorError, ExitCodeContext};

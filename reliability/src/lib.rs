@@ -8,7 +8,8 @@
 //!   every difference; [`mock_driver`] is the native logic under the mock
 //!   runtime, [`fvm_driver`] the Wasm actor in a real FVM machine.
 //! - [`malformed`]: the malformed-input table for every method.
-//! - [`report`]: the counter files behind `make reliability`'s summary.
+//! - [`report`]: the counter files behind `make reliability`'s summary;
+//!   [`rng`]: the seeded generator the tests share.
 
 pub mod fvm_driver;
 pub mod malformed;
@@ -16,4 +17,5 @@ pub mod mock_driver;
 pub mod model;
 pub mod ops;
 pub mod report;
+pub mod rng;
 pub mod runner;

@@ -79,17 +79,9 @@ fn array(items: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// Deterministic pseudo-random bytes (xorshift), so the table never changes.
+/// Deterministic pseudo-random bytes, so the table never changes.
 fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    crate::rng::SeededRng::new(seed).bytes(len)
 }
 
 /// A voucher a payee could redeem, signed by the payer.

@@ -112,7 +112,7 @@ pub struct Lane {
 
 /// The state of a live channel.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Channel {
+pub struct ModelChannel {
     pub to_send: BigInt,
     pub settling_at: Epoch,
     pub min_settle_height: Epoch,
@@ -134,7 +134,7 @@ pub struct Payout {
 pub struct Model {
     pub epoch: Epoch,
     pub balance: BigInt,
-    pub channel: Option<Channel>,
+    pub channel: Option<ModelChannel>,
     pub payout: Option<Payout>,
 }
 
@@ -150,11 +150,7 @@ pub enum Outcome {
 }
 
 fn blake2b_256(data: &[u8]) -> Vec<u8> {
-    blake2b_simd::Params::new()
-        .hash_length(32)
-        .hash(data)
-        .as_bytes()
-        .to_vec()
+    actor_interfaces::blake2b_256(data).to_vec()
 }
 
 impl Model {
@@ -163,7 +159,7 @@ impl Model {
         Self {
             epoch,
             balance,
-            channel: Some(Channel::default()),
+            channel: Some(ModelChannel::default()),
             payout: None,
         }
     }
@@ -187,7 +183,7 @@ impl Model {
         }
     }
 
-    fn channel(&self) -> &Channel {
+    fn channel(&self) -> &ModelChannel {
         self.channel.as_ref().expect("live channel")
     }
 
@@ -331,7 +327,7 @@ impl Model {
             min_settle_height = min_settle_height.max(v.min_settle_height);
         }
         lanes.insert(v.lane, lane);
-        self.channel = Some(Channel {
+        self.channel = Some(ModelChannel {
             to_send: new_to_send,
             settling_at,
             min_settle_height,

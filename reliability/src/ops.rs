@@ -129,34 +129,34 @@ pub enum Step {
 pub struct Scenario {
     pub initial_balance: BigInt,
     pub steps: Vec<Step>,
-    /// Huge balances and top-ups are near this (see [`Chain`]).
+    /// Huge balances and top-ups are near this (see [`Backend`]).
     pub huge: BigInt,
     /// Top-ups that would take the balance to this or beyond add 1 instead.
     pub balance_cap: BigInt,
 }
 
-/// Which chain scenarios are generated for. The mock runtime holds any
+/// Which backend scenarios are generated for. The mock runtime holds any
 /// balance, so channels near 2^255 attoFIL are possible there; the FVM
 /// passes token amounts to actors as 128-bit integers (values and balances
 /// of 2^128 or more abort the machine), so there "huge" means near 2^125.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Chain {
+pub enum Backend {
     Mock,
     Fvm,
 }
 
-impl Chain {
+impl Backend {
     fn huge(self) -> BigInt {
         match self {
-            Chain::Mock => two_pow_255(),
-            Chain::Fvm => BigInt::one() << 125,
+            Backend::Mock => two_pow_255(),
+            Backend::Fvm => BigInt::one() << 125,
         }
     }
 
     fn balance_cap(self) -> BigInt {
         match self {
-            Chain::Mock => BigInt::one() << 300,
-            Chain::Fvm => BigInt::one() << 127,
+            Backend::Mock => BigInt::one() << 300,
+            Backend::Fvm => BigInt::one() << 127,
         }
     }
 }
@@ -376,11 +376,11 @@ fn closing() -> impl Strategy<Value = Vec<Step>> {
 }
 
 /// Scenarios of `1..=max_steps` random steps, half of them followed by a
-/// [`closing`] (Settle … Collect), for `chain`.
-pub fn scenario(max_steps: usize, chain: Chain) -> impl Strategy<Value = Scenario> {
+/// [`closing`] (Settle … Collect), for `backend`.
+pub fn scenario(max_steps: usize, backend: Backend) -> impl Strategy<Value = Scenario> {
     let ending = prop_oneof![Just(vec![]), closing()];
     (
-        initial_balance(chain.huge()),
+        initial_balance(backend.huge()),
         proptest::collection::vec(step(), 1..=max_steps),
         ending,
     )
@@ -389,8 +389,8 @@ pub fn scenario(max_steps: usize, chain: Chain) -> impl Strategy<Value = Scenari
             Scenario {
                 initial_balance,
                 steps,
-                huge: chain.huge(),
-                balance_cap: chain.balance_cap(),
+                huge: backend.huge(),
+                balance_cap: backend.balance_cap(),
             }
         })
 }
@@ -459,11 +459,7 @@ fn resolve_amount(model: &Model, lane: u64, spec: &AmountSpec) -> BigInt {
 }
 
 fn blake2b_256(data: &[u8]) -> Vec<u8> {
-    blake2b_simd::Params::new()
-        .hash_length(32)
-        .hash(data)
-        .as_bytes()
-        .to_vec()
+    actor_interfaces::blake2b_256(data).to_vec()
 }
 
 /// The secret bytes and the hash a voucher carries for `spec`.

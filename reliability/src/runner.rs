@@ -16,7 +16,7 @@ use fvm_shared::econ::TokenAmount;
 use num_bigint::BigInt;
 use paych_actor::{Merge, ModVerifyParams, SignedVoucher};
 
-use crate::model::{Channel, Epoch, Extra, Model, Op, Outcome, Voucher, Who};
+use crate::model::{Epoch, Extra, Model, ModelChannel, Op, Outcome, Voucher, Who};
 use crate::ops::{START_EPOCH, Scenario, resolve};
 
 /// What a chain reports after running an operation.
@@ -135,7 +135,7 @@ impl RunStats {
     }
 }
 
-fn model_view(model: &Model, ch: &Channel) -> Observed {
+fn model_view(model: &Model, ch: &ModelChannel) -> Observed {
     Observed {
         to_send: ch.to_send.clone(),
         settling_at: ch.settling_at,

@@ -356,16 +356,10 @@ pub fn lane_state(redeemed: i64, nonce: u64) -> LaneState {
     }
 }
 
-/// blake2b-256, independent of the runtime under test.
-pub fn blake2b_256(data: &[u8]) -> [u8; 32] {
-    let hash = blake2b_simd::Params::new().hash_length(32).hash(data);
-    hash.as_bytes().try_into().unwrap()
-}
-
+/// Bytes from hex written in groups (`"8b 42 0064"`).
 pub fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(s.as_bytes())
+        .expect("valid hex")
 }

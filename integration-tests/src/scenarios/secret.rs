@@ -29,7 +29,7 @@ pub fn secret_preimage(bundle: &Bundle, lenient: bool) -> Harness {
     // The right secret for a real blake2b-256 hash.
     let mut sv = next.clone();
     sv.nonce += 1;
-    sv.secret_pre_image = paych_client::keys::blake2b_256(b"Professor").to_vec();
+    sv.secret_pre_image = actor_interfaces::blake2b_256(b"Professor").to_vec();
     Harness::sign(&mut sv, &payee);
     let ret = h.update("correct secret", &payer, &channel, &sv, b"Professor");
     h.expect_ok("correct secret", &ret);
@@ -38,7 +38,7 @@ pub fn secret_preimage(bundle: &Bundle, lenient: bool) -> Harness {
     let long = vec![1u8; 257];
     let mut sv = next.clone();
     sv.nonce += 2;
-    sv.secret_pre_image = paych_client::keys::blake2b_256(&long).to_vec();
+    sv.secret_pre_image = actor_interfaces::blake2b_256(&long).to_vec();
     Harness::sign(&mut sv, &payee);
     let ret = h.update("secret of 257 bytes", &payer, &channel, &sv, &long);
     h.expect_code("secret of 257 bytes", &ret, CODE_16);

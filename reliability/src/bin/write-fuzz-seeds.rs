@@ -77,11 +77,7 @@ fn main() {
     merged.min_settle_height = 3000;
     seeds.push(("update-merge", vec![1, 1, 0, 0, 1], update(merged, &[])));
     let mut secret = sv(3, 1, 10);
-    secret.secret_pre_image = blake2b_simd::Params::new()
-        .hash_length(32)
-        .hash(b"open sesame")
-        .as_bytes()
-        .to_vec();
+    secret.secret_pre_image = actor_interfaces::blake2b_256(b"open sesame").to_vec();
     secret.extra = Some(ModVerifyParams {
         actor: Address::new_id(104),
         method: 7,

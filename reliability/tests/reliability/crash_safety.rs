@@ -19,33 +19,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use paych_reliability::report::{env_count, write_counts};
+use paych_reliability::rng::SeededRng;
 use serde_json::Value;
-
-/// A small deterministic generator (xorshift64*), so a seed replays a run.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `range` (the bias is irrelevant here).
-    fn below(&mut self, range: std::ops::Range<u64>) -> u64 {
-        range.start + self.next() % (range.end - range.start)
-    }
-
-    /// Uniform in [0, max).
-    fn fraction(&mut self, max: f64) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 * max
-    }
-}
 
 fn paych_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("PAYCH_BIN") {
@@ -134,7 +109,7 @@ struct Acknowledged {
 fn args_for(
     kind: Kind,
     ack: &mut Acknowledged,
-    rng: &mut Rng,
+    rng: &mut SeededRng,
     w: &[String],
     ch: &str,
 ) -> Vec<String> {
@@ -238,7 +213,7 @@ fn check(repo: &Repo, ch: &str, ack: &mut Acknowledged, round: usize) -> (u64, u
 fn killing_repo_changing_commands_at_random_points_loses_nothing_acknowledged() {
     let rounds = env_count("PAYCH_KILL_ROUNDS", 8) as usize;
     let seed = env_count("PAYCH_KILL_SEED", 4);
-    let mut rng = Rng::new(seed);
+    let mut rng = SeededRng::new(seed);
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = Repo {
         path: dir.path().join("repo"),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use paych_reliability::fvm_driver::FvmChain;
 use paych_reliability::mock_driver::MockChain;
-use paych_reliability::ops::{Chain as Flavor, scenario};
+use paych_reliability::ops::{Backend, scenario};
 use paych_reliability::report::{env_count, write_counts};
 use paych_reliability::runner::{RunStats, run_scenario};
 use proptest::strategy::{Strategy, ValueTree};
@@ -27,7 +27,7 @@ fn fvm_sequences_agree_with_the_model_and_the_native_logic() {
         &[seed.to_le_bytes(), [0; 8], [0; 8], [0; 8]].concat(),
     );
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    let strategy = scenario(max_steps, Flavor::Fvm);
+    let strategy = scenario(max_steps, Backend::Fvm);
 
     let mut fvm = RunStats::default();
     let mut native = RunStats::default();

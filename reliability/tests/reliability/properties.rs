@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use paych_reliability::mock_driver::MockChain;
-use paych_reliability::ops::{Chain as Flavor, scenario};
+use paych_reliability::ops::{Backend, scenario};
 use paych_reliability::report::{env_count, write_counts};
 use paych_reliability::runner::{RunStats, run_scenario};
 use proptest::prelude::*;
@@ -35,7 +35,7 @@ fn mock_sequences_agree_with_the_model_at_every_step() {
 
     let total = RefCell::new(RunStats::default());
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&scenario(max_steps, Flavor::Mock), |sc| {
+    let result = runner.run(&scenario(max_steps, Backend::Mock), |sc| {
         let mut chain = MockChain::new(&sc.initial_balance);
         let stats = run_scenario(&mut chain, &sc);
         let mismatches = stats.mismatches.clone();
