@@ -39,12 +39,9 @@ pub fn account_key<B: Blockstore>(
     manifest: &Manifest,
     id: ActorID,
 ) -> anyhow::Result<Option<Address>> {
-    let Some(actor) = tree.get_actor(id).explain("cannot load an actor")? else {
+    let Some(actor) = builtin_actor(tree, manifest, id, BuiltinType::Account)? else {
         return Ok(None);
     };
-    if manifest.builtin_type(&actor.code) != Some(BuiltinType::Account) {
-        return Ok(None);
-    }
     let state: Option<account::State> = tree
         .store()
         .get_cbor(&actor.state)
@@ -144,11 +141,19 @@ pub fn payment_channel<B: Blockstore>(
     manifest: &Manifest,
     id: ActorID,
 ) -> anyhow::Result<Option<PaychState>> {
-    let Some(actor) = tree.get_actor(id).explain("cannot load an actor")? else {
+    let Some(actor) = builtin_actor(tree, manifest, id, BuiltinType::PaymentChannel)? else {
         return Ok(None);
     };
-    if manifest.builtin_type(&actor.code) != Some(BuiltinType::PaymentChannel) {
-        return Ok(None);
-    }
     PaychState::decode(tree.store(), &actor.state, actor.balance).map(Some)
+}
+
+/// The actor at `id` if it is a built-in of type `builtin`.
+pub fn builtin_actor<B: Blockstore>(
+    tree: &StateTree<B>,
+    manifest: &Manifest,
+    id: ActorID,
+    builtin: BuiltinType,
+) -> anyhow::Result<Option<ActorState>> {
+    let actor = tree.get_actor(id).explain("cannot load an actor")?;
+    Ok(actor.filter(|a| manifest.builtin_type(&a.code) == Some(builtin)))
 }

@@ -543,27 +543,11 @@ impl Harness {
     }
 
     pub fn settle(&mut self, label: &str, caller: &Party, channel: &Channel) -> ApplyRet {
-        let method = Method::Settle as MethodNum;
-        self.apply(
-            label,
-            caller,
-            channel.robust,
-            method,
-            RawBytes::default(),
-            TokenAmount::default(),
-        )
+        self.call_raw(label, caller, channel, Method::Settle as MethodNum, vec![])
     }
 
     pub fn collect(&mut self, label: &str, caller: &Party, channel: &Channel) -> ApplyRet {
-        let method = Method::Collect as MethodNum;
-        self.apply(
-            label,
-            caller,
-            channel.robust,
-            method,
-            RawBytes::default(),
-            TokenAmount::default(),
-        )
+        self.call_raw(label, caller, channel, Method::Collect as MethodNum, vec![])
     }
 
     /// Adds funds: a plain value send (method 0).

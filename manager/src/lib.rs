@@ -38,6 +38,7 @@ pub mod vouchers;
 
 use fvm_shared::address::Address;
 use paych_chain::Head;
+use paych_devnet::repo::MessageRecord;
 use paych_devnet::{Devnet, Repo, Result, Store, head_of};
 
 pub use channel::{Channel, OnChain, Phase};
@@ -69,5 +70,19 @@ impl<'a, R: Repo> PaychManager<'a, R> {
         let head = head_of(store)?;
         let channel = self.channel(store, head, addr)?;
         Ok((head, channel))
+    }
+
+    /// The channel as `message` left it.
+    fn channel_after(
+        &self,
+        store: &dyn Store,
+        message: &MessageRecord,
+        channel: &Channel,
+    ) -> Result<Channel> {
+        let head = Head {
+            epoch: message.epoch,
+            state_root: message.state_root,
+        };
+        self.channel(store, head, &channel.robust)
     }
 }

@@ -70,14 +70,14 @@ pub fn require_funds(needed: &TokenAmount, balance: &TokenAmount) -> Result<()> 
     )))
 }
 
-/// New vouchers are created only on an open channel: not once anyone settled
-/// it, nor once Settle was sent from here.
-pub fn require_open(channel: &Channel) -> Result<&OnChain> {
+/// New vouchers and Settle need a channel nobody has settled yet (on chain,
+/// or from here).
+pub fn require_not_settling(channel: &Channel) -> Result<&OnChain> {
     let live = channel.live()?;
     let settle_sent = channel.record.as_ref().is_some_and(|r| r.settle_sent);
     if live.state.settling_at != 0 || settle_sent {
         return Err(Error::settling(format!(
-            "channel {} is settling (settling_at {}): no new vouchers can be created",
+            "channel {} is settling (already settling, settling_at {}): no new vouchers, no second settle",
             show(&channel.robust),
             live.state.settling_at
         )));
@@ -94,19 +94,6 @@ pub fn require_redeemable(channel: &Channel, head: Head) -> Result<&OnChain> {
         return Err(Error::settling(format!(
             "channel {} settled at epoch {settling_at}: vouchers can no longer be submitted (collect instead)",
             show(&channel.robust)
-        )));
-    }
-    Ok(live)
-}
-
-/// Settle runs once.
-pub fn require_not_settling(channel: &Channel) -> Result<&OnChain> {
-    let live = channel.live()?;
-    if live.state.settling_at != 0 {
-        return Err(Error::settling(format!(
-            "channel {} is already settling (settling_at {})",
-            show(&channel.robust),
-            live.state.settling_at
         )));
     }
     Ok(live)

@@ -5,7 +5,6 @@ use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
 use paych_actor::Method;
-use paych_chain::Head;
 use paych_devnet::addr::show;
 use paych_devnet::repo::MessageRecord;
 use paych_devnet::{Context, Error, MessageSpec, Repo, Result, Store, head_of, json};
@@ -63,15 +62,11 @@ impl<R: Repo> PaychManager<'_, R> {
                     RawBytes::default(),
                 ),
             )?;
-            let after = self.channel(
-                tx,
-                Head {
-                    epoch: message.epoch,
-                    state_root: message.state_root,
-                },
-                &ch.robust,
-            )?;
-            let settling_at = after.live()?.state.settling_at;
+            let settling_at = self
+                .channel_after(tx, &message, &ch)?
+                .live()?
+                .state
+                .settling_at;
             let mut record = ch.record_or_new(live);
             record.settle_sent = true;
             tx.put_channel(&record)?;

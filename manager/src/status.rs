@@ -8,6 +8,7 @@ use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
 use paych_chain::Head;
+use paych_chain::state::builtin_actor;
 use paych_devnet::addr::show;
 use paych_devnet::{Context, Error, Repo, Result, Store, head_of};
 
@@ -171,12 +172,14 @@ impl<R: Repo> PaychManager<'_, R> {
             let tree = chain.state(store, &head.state_root)?;
             let channels = store.channels()?;
             for channel in &channels {
-                let actor = tree
-                    .get_actor(channel.id)
-                    .context("cannot load a channel actor")?;
-                let live = actor.as_ref().is_some_and(|a| {
-                    chain.builtin_type(&a.code) == Some(BuiltinType::PaymentChannel)
-                });
+                let live = builtin_actor(
+                    &tree,
+                    &chain.info().manifest,
+                    channel.id,
+                    BuiltinType::PaymentChannel,
+                )
+                .context("cannot load a channel actor")?
+                .is_some();
                 if live == channel.collected_epoch.is_some() {
                     return Err(Error::repo(format!(
                         "channel {} is {} locally but {} on chain",

@@ -20,7 +20,7 @@ use crate::PaychManager;
 use crate::channel::{Channel, OnChain};
 use crate::rules::{
     Signer, decode_voucher, known_lanes, recover_signer, redeemed_with, require_funds,
-    require_open, require_payer_signed, require_redeemable, require_voucher_for, signer,
+    require_not_settling, require_payer_signed, require_redeemable, require_voucher_for, signer,
 };
 
 /// A voucher created by `voucher create`.
@@ -125,7 +125,7 @@ impl<R: Repo> PaychManager<'_, R> {
         }
         self.chain().repo().write(|tx| {
             let (_, ch) = self.open_channel(tx, channel)?;
-            let live = require_open(&ch)?;
+            let live = require_not_settling(&ch)?;
             let key = tx.key(&live.from)?.ok_or_else(|| {
                 Error::missing_key(format!(
                     "the wallet has no key for the channel's payer {}: only the payer creates vouchers",
@@ -150,13 +150,11 @@ impl<R: Repo> PaychManager<'_, R> {
                 .ok_or_else(|| Error::invalid(format!("lane {lane} has no nonces left")))?;
             let mut sv = SignedVoucher::new(ch.robust, lane, nonce, amount.clone());
             voucher::sign(&mut sv, &key);
-            let record = VoucherRecord {
-                channel: ch.robust,
-                voucher: sv.clone(),
-                origin: VoucherOrigin::Created,
-                submitted: false,
-            };
-            match tx.add_voucher(&record)? {
+            match tx.add_voucher(&VoucherRecord::new(
+                ch.robust,
+                sv.clone(),
+                VoucherOrigin::Created,
+            ))? {
                 AddOutcome::Inserted => {}
                 other => {
                     return Err(Error::internal(format!(
@@ -197,13 +195,11 @@ impl<R: Repo> PaychManager<'_, R> {
                     show(&checked.payee)
                 )));
             }
-            let record = VoucherRecord {
-                channel: ch.robust,
-                voucher: sv.clone(),
-                origin: VoucherOrigin::Received,
-                submitted: false,
-            };
-            match tx.add_voucher(&record)? {
+            match tx.add_voucher(&VoucherRecord::new(
+                ch.robust,
+                sv.clone(),
+                VoucherOrigin::Received,
+            ))? {
                 AddOutcome::Inserted => {}
                 AddOutcome::Duplicate => checked.delta = TokenAmount::default(),
                 AddOutcome::Conflict(_) => {
@@ -441,24 +437,16 @@ impl<R: Repo> PaychManager<'_, R> {
                 // A different voucher may hold this lane and nonce locally
                 // (a conflict); the chain has spoken, so it is marked
                 // submitted below all the same.
-                tx.add_voucher(&VoucherRecord {
-                    channel: ch.robust,
-                    voucher: sv.clone(),
-                    origin: VoucherOrigin::Submitted,
-                    submitted: true,
-                })?;
+                tx.add_voucher(&VoucherRecord::new(
+                    ch.robust,
+                    sv.clone(),
+                    VoucherOrigin::Submitted,
+                ))?;
             }
             let marked = tx.mark_submitted(&ch.robust, sv.lane, sv.nonce)?;
             ch.track(tx, live)?;
-            let after = self.channel(
-                tx,
-                Head {
-                    epoch: message.epoch,
-                    state_root: message.state_root,
-                },
-                &ch.robust,
-            )?;
-            let to_send = after
+            let to_send = self
+                .channel_after(tx, &message, &ch)?
                 .on_chain
                 .map(|c| c.paych.state.to_send)
                 .unwrap_or_default();

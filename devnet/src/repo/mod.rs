@@ -118,6 +118,19 @@ pub struct VoucherRecord {
     pub submitted: bool,
 }
 
+impl VoucherRecord {
+    /// A voucher stored as it arrives: submitted only if that is how it
+    /// arrived.
+    pub fn new(channel: Address, voucher: SignedVoucher, origin: VoucherOrigin) -> Self {
+        Self {
+            channel,
+            voucher,
+            origin,
+            submitted: origin == VoucherOrigin::Submitted,
+        }
+    }
+}
+
 /// What storing a voucher did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AddOutcome {
