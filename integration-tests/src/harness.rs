@@ -352,7 +352,16 @@ impl Harness {
         let sender = self
             .actor(from.id)
             .unwrap_or_else(|| panic!("{label}: no sender f0{}", from.id));
-        let mut message = new_message(from.address(), to, sender.sequence, method, params, value);
+        // From the key address, as a wallet sends: inclusion gas is charged
+        // on the message's length, which the sender's address is part of.
+        let mut message = new_message(
+            from.key_address(),
+            to,
+            sender.sequence,
+            method,
+            params,
+            value,
+        );
         message.gas_fee_cap = self.config.base_fee.clone();
         // Signed as a wallet signs it, so inclusion gas is charged on the
         // length a block really carries.
