@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -64,7 +64,15 @@ pub enum Command {
         to: String,
         #[arg(allow_hyphen_values = true)]
         amount: String,
+        /// Reserve AMOUNT for vouchers about to be created (Lotus's PaychGet):
+        /// taken from the channel's unreserved funds first; only the
+        /// shortfall is sent.
+        #[arg(long)]
+        reserve: bool,
     },
+    /// Lanes of a channel.
+    #[command(subcommand)]
+    Lane(LaneCommand),
     /// Create, check, store, list and redeem vouchers.
     #[command(subcommand)]
     Voucher(VoucherCommand),
@@ -84,7 +92,12 @@ pub enum Command {
         from: Option<String>,
     },
     /// A channel's status: funds, vouchers, settlement.
-    Status { channel: String },
+    Status {
+        channel: String,
+        /// Print Lotus's ChannelAvailableFunds JSON (its field names).
+        #[arg(long)]
+        lotus_json: bool,
+    },
     /// The status of the newest channel from FROM to TO.
     StatusByFromTo { from: String, to: String },
     /// Every channel this repo tracks.
@@ -172,7 +185,8 @@ pub enum WalletCommand {
 #[derive(Subcommand, Debug)]
 pub enum VoucherCommand {
     /// Create a voucher for AMOUNT (cumulative for the lane), signed by the
-    /// channel's payer. Prints it in Lotus's text form.
+    /// channel's payer, optionally with conditions. Prints it in Lotus's
+    /// text form.
     Create {
         channel: String,
         #[arg(allow_hyphen_values = true)]
@@ -182,11 +196,23 @@ pub enum VoucherCommand {
         /// The lane (Lotus's flag form; default 0).
         #[arg(long = "lane", value_name = "LANE")]
         lane_flag: Option<u64>,
+        #[command(flatten)]
+        conditions: ConditionArgs,
+        /// Create it even if its time lock window has already closed.
+        #[arg(long)]
+        force: bool,
     },
     /// The payee's checks of a voucher, without storing it.
     Check { channel: String, voucher: String },
     /// Check a voucher as the payee and store it.
-    Add { channel: String, voucher: String },
+    Add {
+        channel: String,
+        voucher: String,
+        /// Refuse it unless it adds at least this much to what its lane was
+        /// known to redeem.
+        #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+        min_delta: Option<String>,
+    },
     /// The stored vouchers of a channel.
     List {
         channel: String,
@@ -194,16 +220,60 @@ pub enum VoucherCommand {
         #[arg(long)]
         export: bool,
     },
-    /// For each lane, the highest stored voucher that would succeed now.
+    /// For each lane, the highest stored voucher that would succeed now, and
+    /// the highest that would with a secret or at a later epoch.
     BestSpendable {
         channel: String,
         #[arg(long)]
         export: bool,
+        /// A secret (hex) to consider for hash-locked vouchers (repeatable).
+        #[arg(long = "secret", value_name = "HEX")]
+        secrets: Vec<String>,
     },
     /// Redeem a voucher on chain.
-    Submit { channel: String, voucher: String },
+    Submit {
+        channel: String,
+        voucher: String,
+        /// The secret (hex) whose blake2b-256 the voucher's hash is.
+        #[arg(long, value_name = "HEX")]
+        secret: Option<String>,
+    },
     /// Decode a voucher's text form.
     Decode { voucher: String },
+}
+
+/// What `voucher create` can make a voucher wait for.
+#[derive(Args, Debug, Default)]
+pub struct ConditionArgs {
+    /// Lock the voucher to a secret: the blake2b-256 hash (hex) the payee's
+    /// secret must match.
+    #[arg(long, value_name = "HEX", conflicts_with = "secret")]
+    pub secret_hash: Option<String>,
+    /// Lock the voucher to this secret (hex), hashed as the actor hashes it.
+    #[arg(long, value_name = "HEX")]
+    pub secret: Option<String>,
+    /// The first epoch the voucher can be redeemed in.
+    #[arg(long, value_name = "EPOCH", allow_hyphen_values = true)]
+    pub time_lock_min: Option<i64>,
+    /// The last epoch the voucher can be redeemed in.
+    #[arg(long, value_name = "EPOCH", allow_hyphen_values = true)]
+    pub time_lock_max: Option<i64>,
+    /// Redeeming the voucher keeps the channel open until this epoch.
+    #[arg(long, value_name = "EPOCH", allow_hyphen_values = true)]
+    pub min_settle_height: Option<i64>,
+    /// A call the channel makes before redeeming; the voucher fails if it
+    /// fails: ACTOR:METHOD:HEX-PARAMS.
+    #[arg(long, value_name = "ACTOR:METHOD:HEX")]
+    pub extra: Option<String>,
+    /// Merge another lane up to a nonce: LANE:NONCE (repeatable).
+    #[arg(long = "merge", value_name = "LANE:NONCE")]
+    pub merges: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LaneCommand {
+    /// A lane no stored voucher of the channel uses; never the same twice.
+    Allocate { channel: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

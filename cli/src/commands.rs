@@ -5,17 +5,23 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use fvm_ipld_encoding::RawBytes;
 use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::version::NetworkVersion;
+use paych_actor::{Merge, ModVerifyParams};
 use paych_bundle::Bundle;
 use paych_client::amount::parse_fil;
 use paych_devnet::addr::parse;
 use paych_devnet::{Error, ErrorKind, GenesisOptions, LocalDevnet};
+use paych_manager::conditions::check_secret_size;
 use paych_manager::rules::decode_voucher;
-use paych_manager::{DecodedVoucher, PaychManager};
+use paych_manager::{Conditions, DecodedVoucher, PaychManager};
 
-use crate::cli::{ChainCommand, Cli, Command, DevnetCommand, VoucherCommand, WalletCommand};
+use crate::cli::{
+    ChainCommand, Cli, Command, ConditionArgs, DevnetCommand, LaneCommand, VoucherCommand,
+    WalletCommand,
+};
 use crate::output::*;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -45,10 +51,26 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
             };
             Ok(Output::of(&net.send(&from, &target, &value)?))
         }
-        Command::AddFunds { from, to, amount } => {
+        Command::AddFunds {
+            from,
+            to,
+            amount,
+            reserve,
+        } => {
             let (from, to, value) = (parse(from)?, parse(to)?, positive_amount(amount)?);
             let net = open(&dir, notes)?;
-            Ok(Output::of(&manager(&net).add_funds(&from, &to, &value)?))
+            let paych = manager(&net);
+            let added = if *reserve {
+                paych.reserve_funds(&from, &to, &value)?
+            } else {
+                paych.add_funds(&from, &to, &value)?
+            };
+            Ok(Output::of(&added))
+        }
+        Command::Lane(LaneCommand::Allocate { channel }) => {
+            let channel = parse(channel)?;
+            let net = open(&dir, notes)?;
+            Ok(Output::of(&manager(&net).allocate_lane(&channel)?))
         }
         Command::Voucher(cmd) => voucher(cmd, &dir, notes),
         Command::Settle { channel, from } => {
@@ -63,10 +85,18 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
             let net = open(&dir, notes)?;
             Ok(Output::of(&manager(&net).collect(&channel, from.as_ref())?))
         }
-        Command::Status { channel } => {
+        Command::Status {
+            channel,
+            lotus_json,
+        } => {
             let channel = parse(channel)?;
             let net = open(&dir, notes)?;
-            Ok(Output::of(&manager(&net).status(&channel)?))
+            let status = manager(&net).status(&channel)?;
+            if *lotus_json {
+                Ok(Output::of(&LotusStatus(status)))
+            } else {
+                Ok(Output::of(&status))
+            }
         }
         Command::StatusByFromTo { from, to } => {
             let (from, to) = (parse(from)?, parse(to)?);
@@ -191,6 +221,8 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
             amount,
             lane,
             lane_flag,
+            conditions,
+            force,
         } => {
             let lane = match (lane, lane_flag) {
                 (Some(a), Some(b)) if a != b => {
@@ -201,10 +233,15 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
                 (a, b) => a.or(*b).unwrap_or(0),
             };
             let (channel, value) = (parse(channel)?, positive_amount(amount)?);
+            let conditions = parse_conditions(conditions)?;
             let net = open(dir, notes)?;
-            Ok(Output::of(
-                &manager(&net).voucher_create(&channel, &value, lane)?,
-            ))
+            Ok(Output::of(&manager(&net).voucher_create_with(
+                &channel,
+                &value,
+                lane,
+                &conditions,
+                *force,
+            )?))
         }
         VoucherCommand::Check { channel, voucher } => {
             let (channel, sv) = (parse(channel)?, decode_voucher(voucher)?);
@@ -213,11 +250,20 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
                 manager(&net).voucher_check(&channel, &sv)?,
             )))
         }
-        VoucherCommand::Add { channel, voucher } => {
+        VoucherCommand::Add {
+            channel,
+            voucher,
+            min_delta,
+        } => {
             let (channel, sv) = (parse(channel)?, decode_voucher(voucher)?);
+            let min_delta = min_delta
+                .as_deref()
+                .map(amount)
+                .transpose()?
+                .unwrap_or_default();
             let net = open(dir, notes)?;
             Ok(Output::of(&Added(
-                manager(&net).voucher_add(&channel, &sv)?,
+                manager(&net).voucher_add(&channel, &sv, &min_delta)?,
             )))
         }
         VoucherCommand::List { channel, export } => {
@@ -228,18 +274,37 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
                 export: *export,
             }))
         }
-        VoucherCommand::BestSpendable { channel, export } => {
+        VoucherCommand::BestSpendable {
+            channel,
+            export,
+            secrets,
+        } => {
             let channel = parse(channel)?;
+            let secrets = secrets
+                .iter()
+                .map(|s| hex("secret", s))
+                .collect::<Result<Vec<_>>>()?;
             let net = open(dir, notes)?;
             Ok(Output::of(&Listing {
-                result: manager(&net).best_spendable(&channel)?,
+                result: manager(&net).best_spendable(&channel, &secrets)?,
                 export: *export,
             }))
         }
-        VoucherCommand::Submit { channel, voucher } => {
+        VoucherCommand::Submit {
+            channel,
+            voucher,
+            secret,
+        } => {
             let (channel, sv) = (parse(channel)?, decode_voucher(voucher)?);
+            let secret = secret
+                .as_deref()
+                .map(|s| hex("secret", s))
+                .transpose()?
+                .unwrap_or_default();
             let net = open(dir, notes)?;
-            Ok(Output::of(&manager(&net).voucher_submit(&channel, &sv)?))
+            Ok(Output::of(
+                &manager(&net).voucher_submit(&channel, &sv, &secret)?,
+            ))
         }
         VoucherCommand::Decode { voucher } => Ok(Output::of(&DecodedVoucher::decode(voucher)?)),
     }
@@ -314,6 +379,73 @@ fn positive_amount(text: &str) -> Result<TokenAmount> {
         )));
     }
     Ok(value)
+}
+
+/// Bytes given in hex on the command line (an optional `0x` prefix).
+fn hex(what: &str, text: &str) -> Result<Vec<u8>> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(digits.as_bytes())
+        .map_err(|e| Error::invalid(format!("invalid {what} {text:?}: not hex ({e})")))
+}
+
+/// The conditions `voucher create` was given, parsed and checked for form
+/// (the manager checks them against the channel).
+fn parse_conditions(args: &ConditionArgs) -> Result<Conditions> {
+    let secret_hash = match (&args.secret_hash, &args.secret) {
+        (Some(hash), _) => hex("secret hash", hash)?,
+        (None, Some(secret)) => {
+            let secret = hex("secret", secret)?;
+            check_secret_size(&secret)?;
+            actor_interfaces::blake2b_256(&secret).to_vec()
+        }
+        (None, None) => Vec::new(),
+    };
+    let extra = args.extra.as_deref().map(parse_extra).transpose()?;
+    let merges = args
+        .merges
+        .iter()
+        .map(|m| parse_merge(m))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Conditions {
+        secret_hash,
+        time_lock_min: args.time_lock_min.unwrap_or(0),
+        time_lock_max: args.time_lock_max.unwrap_or(0),
+        min_settle_height: args.min_settle_height.unwrap_or(0),
+        extra,
+        merges,
+    })
+}
+
+/// `ACTOR:METHOD:HEX-PARAMS`.
+fn parse_extra(text: &str) -> Result<ModVerifyParams> {
+    let invalid = |why: &str| {
+        Error::invalid(format!(
+            "invalid --extra {text:?}: {why} (ACTOR:METHOD:HEX-PARAMS)"
+        ))
+    };
+    let mut parts = text.splitn(3, ':');
+    let (Some(actor), Some(method), Some(params)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid("three parts separated by ':' expected"));
+    };
+    Ok(ModVerifyParams {
+        actor: parse(actor)?,
+        method: method
+            .parse()
+            .map_err(|_| invalid("the method is not a number"))?,
+        data: RawBytes::new(hex("--extra params", params)?),
+    })
+}
+
+/// `LANE:NONCE`.
+fn parse_merge(text: &str) -> Result<Merge> {
+    let invalid = || Error::invalid(format!("invalid --merge {text:?}: LANE:NONCE expected"));
+    let (lane, nonce) = text.split_once(':').ok_or_else(invalid)?;
+    Ok(Merge {
+        lane: lane.parse().map_err(|_| invalid())?,
+        nonce: nonce.parse().map_err(|_| invalid())?,
+    })
 }
 
 fn default_address(net: &LocalDevnet) -> Result<Address> {

@@ -94,6 +94,15 @@ impl Serialize for PairStatus {
     }
 }
 
+/// `status --lotus-json`: Lotus's `ChannelAvailableFunds`, in text mode too.
+pub struct LotusStatus(pub Status);
+
+impl Serialize for LotusStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        paych_manager::json::LotusAvailableFunds(&self.0).serialize(s)
+    }
+}
+
 /// `list`: every tracked channel's status.
 #[derive(Serialize)]
 #[serde(transparent)]

@@ -10,8 +10,9 @@ use paych_devnet::Sent;
 use paych_devnet::addr::show;
 use paych_devnet::repo::{MessageRecord, VoucherOrigin};
 use paych_manager::{
-    BestSpendable, CheckedVoucher, Collected, CreatedVoucher, DecodedVoucher, FundsAdded,
-    Inspected, Phase, Settled, Status, Submitted, VoucherList,
+    AllocatedLane, BestSpendable, CheckedVoucher, Collected, Conditions, CreatedVoucher,
+    DecodedVoucher, FundsAdded, Inspected, Phase, Settled, Spendable, Status, Submitted,
+    VoucherList,
 };
 
 use crate::output::*;
@@ -70,6 +71,15 @@ impl Render for FundsAdded {
                 show(&self.to),
                 format_fil(&self.amount)
             )
+        } else if self.reserved.is_positive() {
+            format!(
+                "Reserved {} for vouchers on channel {} ({id}): {} from its unreserved funds, {} sent; balance now {}",
+                format_fil(&self.reserved),
+                show(&self.channel),
+                format_fil(&(&self.reserved - &self.sent)),
+                format_fil(&self.sent),
+                format_fil(&self.balance)
+            )
         } else {
             format!(
                 "Added {} to existing channel {} ({id}): balance now {}",
@@ -78,11 +88,18 @@ impl Render for FundsAdded {
                 format_fil(&self.balance)
             )
         };
-        format!(
-            "{what}\n{}\n{}",
-            message_line(&self.message),
-            show(&self.channel)
-        )
+        let message = match &self.message {
+            Some(m) => message_line(m),
+            None => "No message sent: the channel's unreserved funds covered the reservation"
+                .to_string(),
+        };
+        format!("{what}\n{message}\n{}", show(&self.channel))
+    }
+}
+
+impl Render for AllocatedLane {
+    fn text(&self) -> String {
+        self.lane.to_string()
     }
 }
 
@@ -161,12 +178,21 @@ impl Render for Status {
                 role(self.payer_in_wallet)
             ),
             format!("To: {}{}", show_opt(&self.to), role(self.payee_in_wallet)),
-            format!("Confirmed Amt: {}", format_fil(&self.balance)),
-            format!("Available Amt: {}", format_fil(&self.available)),
+            format!("Balance: {}", format_fil(&self.balance)),
+            format!("Confirmed Amt: {}", format_fil(&self.confirmed)),
+            format!(
+                "Available Amt (non-reserved): {}",
+                format_fil(&self.non_reserved)
+            ),
+            format!(
+                "Reserved Amt: {}",
+                format_fil(&(&self.confirmed - &self.non_reserved))
+            ),
             format!(
                 "Voucher Redeemed Amt: {}",
                 format_fil(&self.voucher_redeemed)
             ),
+            format!("Free For New Vouchers: {}", format_fil(&self.available)),
             format!("Redeemed On Chain: {}", format_fil(&self.to_send)),
             "Pending Amt: 0 FIL".to_string(),
             "Pending Available Amt: 0 FIL".to_string(),
@@ -301,6 +327,11 @@ fn checked_context(c: &CheckedVoucher) -> Vec<String> {
         ),
     };
     let mut lines = vec![side];
+    let conditions = Conditions::of(&c.voucher);
+    if !conditions.is_plain() {
+        lines.push(format!("Conditions: {}.", conditions.summary()));
+    }
+    lines.push(format!("It is {}.", c.spendable.describe()));
     if let Some(at) = c.settling_at {
         lines.push(format!(
             "The channel is settling: submit before epoch {at}."
@@ -368,6 +399,10 @@ impl Render for Listing<VoucherList> {
             .iter()
             .map(|r| {
                 let mut line = voucher_line(&r.voucher);
+                let conditions = Conditions::of(&r.voucher);
+                if !conditions.is_plain() {
+                    line.push_str(&format!(" [{}]", conditions.summary()));
+                }
                 if r.submitted {
                     line.push_str(" (submitted)");
                 }
@@ -387,8 +422,12 @@ impl Render for Listing<BestSpendable> {
         let mut lines: Vec<String> = best
             .vouchers
             .iter()
-            .map(|v| {
+            .zip(&best.secrets)
+            .map(|(v, secret)| {
                 let mut line = voucher_line(v);
+                if let Some(secret) = secret {
+                    line.push_str(&format!(" (with secret {})", hex(secret)));
+                }
                 if self.export {
                     line.push_str(&format!("; {}", encode(v)));
                 }
@@ -397,6 +436,17 @@ impl Render for Listing<BestSpendable> {
             .collect();
         if best.vouchers.is_empty() {
             lines.push("No spendable vouchers".to_string());
+        }
+        for p in &best.later {
+            let mut line = format!(
+                "Later: {}, {}",
+                voucher_line(&p.voucher),
+                Spendable::Later(p.waiting.clone()).describe()
+            );
+            if self.export {
+                line.push_str(&format!("; {}", encode(&p.voucher)));
+            }
+            lines.push(line);
         }
         for s in &best.skipped {
             lines.push(format!(
@@ -649,5 +699,11 @@ impl Render for WalletAddress {
         } else {
             show(&self.address)
         }
+    }
+}
+
+impl Render for LotusStatus {
+    fn text(&self) -> String {
+        serde_json::to_string_pretty(self).expect("results always serialize to JSON")
     }
 }

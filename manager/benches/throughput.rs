@@ -143,7 +143,7 @@ fn main() {
             let v = paych
                 .voucher_create(&ch, &TokenAmount::from_atto(amount), 1)
                 .unwrap();
-            paych.voucher_submit(&ch, &v.voucher).unwrap();
+            paych.voucher_submit(&ch, &v.voucher, &[]).unwrap();
         },
     );
     rates.push(Rate {

@@ -122,6 +122,9 @@ impl Channel {
             created_epoch: 0,
             settle_sent: false,
             collected_epoch: None,
+            amount: Default::default(),
+            available: Default::default(),
+            next_lane: 0,
         })
     }
 

@@ -1,5 +1,10 @@
 //! `add-funds`: create a channel from `from` to `to` with Init Exec, or top
-//! the active one up with a plain send.
+//! the active one up with a plain send; with a reservation (Lotus's
+//! `PaychGet`), set funds aside for vouchers about to be created, taking them
+//! from the channel's unreserved funds first and sending only the shortfall.
+//!
+//! The bookkeeping is Lotus's: a channel record's `amount` is what was added
+//! from here (confirmed), `available` the part of it not reserved.
 
 use actor_interfaces::BuiltinType;
 use actor_interfaces::builtin::INIT_ACTOR_ID;
@@ -32,12 +37,34 @@ pub struct FundsAdded {
     pub to: Address,
     /// Whether a new channel was created (or an existing one topped up).
     pub created: bool,
+    /// What was asked for.
     #[serde(serialize_with = "json::atto")]
     pub amount: TokenAmount,
+    /// How much of it is reserved for vouchers (all of it with a
+    /// reservation, none without).
+    #[serde(serialize_with = "json::atto")]
+    pub reserved: TokenAmount,
+    /// What the message sent (less than `amount` when a reservation was
+    /// covered by unreserved funds; zero, and no message, when fully).
+    #[serde(serialize_with = "json::atto")]
+    pub sent: TokenAmount,
     /// The channel's balance afterwards.
     #[serde(serialize_with = "json::atto")]
     pub balance: TokenAmount,
-    pub message: MessageRecord,
+    /// The funds remaining unreserved afterwards (Lotus's `NonReservedAmt`).
+    #[serde(serialize_with = "json::atto")]
+    pub non_reserved: TokenAmount,
+    pub message: Option<MessageRecord>,
+}
+
+/// Whether funds added are free for any use or reserved for vouchers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Funding {
+    /// Lotus's `PaychFund`: the whole amount is sent and stays unreserved.
+    Available,
+    /// Lotus's `PaychGet`: the amount is reserved, from unreserved funds
+    /// first, and only the shortfall is sent.
+    Reserved,
 }
 
 impl<R: Repo> PaychManager<'_, R> {
@@ -49,6 +76,28 @@ impl<R: Repo> PaychManager<'_, R> {
         from: &Address,
         to: &Address,
         amount: &TokenAmount,
+    ) -> Result<FundsAdded> {
+        self.fund(from, to, amount, Funding::Available)
+    }
+
+    /// Reserves `amount` for vouchers about to be created: taken from the
+    /// active channel's unreserved funds first; the shortfall is sent (or a
+    /// channel created with all of it).
+    pub fn reserve_funds(
+        &self,
+        from: &Address,
+        to: &Address,
+        amount: &TokenAmount,
+    ) -> Result<FundsAdded> {
+        self.fund(from, to, amount, Funding::Reserved)
+    }
+
+    fn fund(
+        &self,
+        from: &Address,
+        to: &Address,
+        amount: &TokenAmount,
+        funding: Funding,
     ) -> Result<FundsAdded> {
         if !amount.is_positive() {
             return Err(Error::invalid("the amount must be positive"));
@@ -83,8 +132,8 @@ impl<R: Repo> PaychManager<'_, R> {
             drop(tree);
 
             match self.active_channel(tx, from_id, to_id)? {
-                Some(channel) => self.top_up(tx, &from_key, &to_key, &channel, amount),
-                None => self.create(tx, from_key, from_id, to_key, amount),
+                Some(channel) => self.top_up(tx, &from_key, &to_key, &channel, amount, funding),
+                None => self.create(tx, from_key, from_id, to_key, amount, funding),
             }
         })
     }
@@ -117,11 +166,34 @@ impl<R: Repo> PaychManager<'_, R> {
         to: &Address,
         channel: &Channel,
         amount: &TokenAmount,
+        funding: Funding,
     ) -> Result<FundsAdded> {
-        let message = self.chain().push(
-            tx,
-            &MessageSpec::transfer(*from, channel.robust, amount.clone()),
-        )?;
+        let mut record = channel.record_or_new(channel.live()?);
+        let (reserved, sent) = match funding {
+            Funding::Available => (TokenAmount::default(), amount.clone()),
+            Funding::Reserved => {
+                let taken = record.available.clone().min(amount.clone());
+                record.available -= &taken;
+                (amount.clone(), amount - taken)
+            }
+        };
+        let message = if sent.is_positive() {
+            Some(self.chain().push(
+                tx,
+                &MessageSpec::transfer(*from, channel.robust, sent.clone()),
+            )?)
+        } else {
+            None
+        };
+        record.amount += &sent;
+        if funding == Funding::Available {
+            record.available += &sent;
+        }
+        tx.put_channel(&record)?;
+        let balance = match &message {
+            Some(m) => self.balance_at(tx, &m.state_root, channel.id)?,
+            None => channel.live()?.balance.clone(),
+        };
         Ok(FundsAdded {
             channel: channel.robust,
             id: channel.id,
@@ -129,7 +201,10 @@ impl<R: Repo> PaychManager<'_, R> {
             to: *to,
             created: false,
             amount: amount.clone(),
-            balance: self.balance_at(tx, &message.state_root, channel.id)?,
+            reserved,
+            sent,
+            balance,
+            non_reserved: record.available,
             message,
         })
     }
@@ -141,6 +216,7 @@ impl<R: Repo> PaychManager<'_, R> {
         from_id: ActorID,
         to: Address,
         amount: &TokenAmount,
+        funding: Funding,
     ) -> Result<FundsAdded> {
         let chain = self.chain();
         let code_cid = chain
@@ -176,6 +252,10 @@ impl<R: Repo> PaychManager<'_, R> {
             .ok_or_else(|| {
                 Error::internal("the payee has no actor after the channel was created")
             })?;
+        let (reserved, non_reserved) = match funding {
+            Funding::Available => (TokenAmount::default(), amount.clone()),
+            Funding::Reserved => (amount.clone(), TokenAmount::default()),
+        };
         tx.put_channel(&ChannelRecord {
             robust: ret.robust_address,
             id,
@@ -186,6 +266,9 @@ impl<R: Repo> PaychManager<'_, R> {
             created_epoch: message.epoch,
             settle_sent: false,
             collected_epoch: None,
+            amount: amount.clone(),
+            available: non_reserved.clone(),
+            next_lane: 0,
         })?;
         Ok(FundsAdded {
             channel: ret.robust_address,
@@ -194,8 +277,11 @@ impl<R: Repo> PaychManager<'_, R> {
             to,
             created: true,
             amount: amount.clone(),
+            reserved,
+            sent: amount.clone(),
             balance: self.balance_at(tx, &message.state_root, id)?,
-            message,
+            non_reserved,
+            message: Some(message),
         })
     }
 

@@ -12,9 +12,11 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
 use crate::channel::Phase;
+use crate::conditions::{Conditions, Spendable, Waiting};
 use crate::status::{Inspected, Status};
 use crate::vouchers::{
-    BestSpendable, CheckedVoucher, CreatedVoucher, DecodedVoucher, Submitted, VoucherList,
+    AllocatedLane, BestSpendable, CheckedVoucher, CreatedVoucher, DecodedVoucher, Submitted,
+    VoucherList,
 };
 
 type Out<S> = std::result::Result<<S as Serializer>::Ok, <S as Serializer>::Error>;
@@ -80,7 +82,39 @@ impl Serialize for VoucherJson<'_> {
                 data: hex(&s.bytes),
             }),
         )?;
+        out.serialize_field("conditions", &Conditions::of(sv).summary())?;
         out.serialize_field("text", &voucher::encode(sv))?;
+        out.end()
+    }
+}
+
+/// Whether a voucher is spendable now, and if not what it waits for.
+impl Serialize for Spendable {
+    fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
+        let waiting: &[Waiting] = match self {
+            Spendable::Later(waiting) => waiting,
+            _ => &[],
+        };
+        let mut out = s.serialize_struct("Spendable", 4)?;
+        out.serialize_field("now", &self.is_now())?;
+        out.serialize_field("waiting", waiting)?;
+        out.serialize_field(
+            "expired_after",
+            &match self {
+                Spendable::Expired { at } => Some(*at),
+                _ => None,
+            },
+        )?;
+        out.serialize_field("reason", &self.describe())?;
+        out.end()
+    }
+}
+
+impl Serialize for AllocatedLane {
+    fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
+        let mut out = s.serialize_struct("AllocatedLane", 2)?;
+        out.serialize_field("channel", &Addr(&self.channel))?;
+        out.serialize_field("lane", &self.lane)?;
         out.end()
     }
 }
@@ -117,7 +151,7 @@ impl Serialize for CreatedVoucher {
 
 impl Serialize for CheckedVoucher {
     fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
-        let mut out = s.serialize_struct("CheckedVoucher", 11)?;
+        let mut out = s.serialize_struct("CheckedVoucher", 12)?;
         out.serialize_field("valid", &true)?;
         out.serialize_field("added", &self.added)?;
         out.serialize_field("already_stored", &self.already_stored.map(|o| o.name()))?;
@@ -128,6 +162,7 @@ impl Serialize for CheckedVoucher {
         out.serialize_field("payee_in_wallet", &self.payee_in_wallet)?;
         out.serialize_field("payer_in_wallet", &self.payer_in_wallet)?;
         out.serialize_field("settling_at", &self.settling_at)?;
+        out.serialize_field("spendable", &self.spendable)?;
         out.serialize_field("voucher", &VoucherJson(&self.voucher))?;
         out.end()
     }
@@ -141,6 +176,7 @@ impl Serialize for VoucherList {
             line: VoucherLine<'a>,
             origin: &'static str,
             submitted: bool,
+            conditions: String,
             voucher: String,
         }
         let vouchers: Vec<Stored> = self
@@ -150,6 +186,7 @@ impl Serialize for VoucherList {
                 line: VoucherLine::of(&r.voucher),
                 origin: r.origin.name(),
                 submitted: r.submitted,
+                conditions: Conditions::of(&r.voucher).summary(),
                 voucher: voucher::encode(&r.voucher),
             })
             .collect();
@@ -167,6 +204,15 @@ impl Serialize for BestSpendable {
             #[serde(flatten)]
             line: VoucherLine<'a>,
             voucher: String,
+            /// The secret to submit it with, hex.
+            secret: Option<String>,
+        }
+        #[derive(Serialize)]
+        struct Later<'a> {
+            #[serde(flatten)]
+            line: VoucherLine<'a>,
+            voucher: String,
+            waiting: &'a [Waiting],
         }
         #[derive(Serialize)]
         struct Skip<'a> {
@@ -177,9 +223,20 @@ impl Serialize for BestSpendable {
         let best: Vec<Best> = self
             .vouchers
             .iter()
-            .map(|v| Best {
+            .zip(&self.secrets)
+            .map(|(v, secret)| Best {
                 line: VoucherLine::of(v),
                 voucher: voucher::encode(v),
+                secret: secret.as_deref().map(|s| data_encoding::HEXLOWER.encode(s)),
+            })
+            .collect();
+        let later: Vec<Later> = self
+            .later
+            .iter()
+            .map(|p| Later {
+                line: VoucherLine::of(&p.voucher),
+                voucher: voucher::encode(&p.voucher),
+                waiting: &p.waiting,
             })
             .collect();
         let skipped: Vec<Skip> = self
@@ -190,9 +247,10 @@ impl Serialize for BestSpendable {
                 reason: &k.reason,
             })
             .collect();
-        let mut out = s.serialize_struct("BestSpendable", 3)?;
+        let mut out = s.serialize_struct("BestSpendable", 4)?;
         out.serialize_field("channel", &Addr(&self.channel))?;
         out.serialize_field("vouchers", &best)?;
+        out.serialize_field("later", &later)?;
         out.serialize_field("skipped", &skipped)?;
         out.end()
     }
@@ -249,13 +307,13 @@ impl Serialize for Phase {
     }
 }
 
-/// Status in Lotus's terms (confirmed, available and redeemed amounts; this
+/// Status: Lotus's amounts (confirmed, non-reserved, voucher-redeemed; this
 /// devnet applies messages as they are sent, so nothing is ever pending or
-/// queued) plus what the chain says.
+/// queued), what new vouchers can still promise, and what the chain says.
 impl Serialize for Status {
     fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
         let zero = fvm_shared::econ::TokenAmount::default();
-        let mut out = s.serialize_struct("Status", 19)?;
+        let mut out = s.serialize_struct("Status", 20)?;
         out.serialize_field("channel", &Addr(&self.channel))?;
         out.serialize_field("id", &Addr(&Address::new_id(self.id)))?;
         out.serialize_field("from", &self.from.as_ref().map(Addr))?;
@@ -264,7 +322,8 @@ impl Serialize for Status {
         out.serialize_field("payee_in_wallet", &self.payee_in_wallet)?;
         out.serialize_field("status", &self.phase)?;
         out.serialize_field("head", &self.head)?;
-        out.serialize_field("confirmed_amount", &Atto(&self.balance))?;
+        out.serialize_field("confirmed_amount", &Atto(&self.confirmed))?;
+        out.serialize_field("non_reserved_amount", &Atto(&self.non_reserved))?;
         out.serialize_field("balance", &Atto(&self.balance))?;
         out.serialize_field("available_amount", &Atto(&self.available))?;
         out.serialize_field("voucher_redeemed_amount", &Atto(&self.voucher_redeemed))?;
@@ -323,6 +382,31 @@ impl Serialize for Inspected {
         out.serialize_field("epochs_left", &epochs_left)?;
         out.serialize_field("min_settle_height", &c.state.min_settle_height)?;
         out.serialize_field("lanes", &lanes)?;
+        out.end()
+    }
+}
+
+/// A channel's funds exactly as Lotus's API shapes them
+/// (`ChannelAvailableFunds`, field names and the misspelled
+/// `VoucherReedeemedAmt` included): what `PaychAvailableFunds` returns and
+/// `paych status --lotus-json` prints.
+pub struct LotusAvailableFunds<'a>(pub &'a Status);
+
+impl Serialize for LotusAvailableFunds<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
+        let status = self.0;
+        let zero = fvm_shared::econ::TokenAmount::default();
+        let mut out = s.serialize_struct("ChannelAvailableFunds", 10)?;
+        out.serialize_field("Channel", &Addr(&status.channel))?;
+        out.serialize_field("From", &status.from.as_ref().map(Addr))?;
+        out.serialize_field("To", &status.to.as_ref().map(Addr))?;
+        out.serialize_field("ConfirmedAmt", &Atto(&status.confirmed))?;
+        out.serialize_field("PendingAmt", &Atto(&zero))?;
+        out.serialize_field("NonReservedAmt", &Atto(&status.non_reserved))?;
+        out.serialize_field("PendingAvailableAmt", &Atto(&zero))?;
+        out.serialize_field("PendingWaitSentinel", &None::<()>)?;
+        out.serialize_field("QueuedAmt", &Atto(&zero))?;
+        out.serialize_field("VoucherReedeemedAmt", &Atto(&status.voucher_redeemed))?;
         out.end()
     }
 }

@@ -29,6 +29,7 @@
 //! - #7877: status reconciles a collected (deleted) channel instead of failing.
 
 pub mod channel;
+pub mod conditions;
 pub mod funding;
 pub mod json;
 pub mod rules;
@@ -42,11 +43,13 @@ use paych_devnet::repo::MessageRecord;
 use paych_devnet::{Devnet, Repo, Result, Store, head_of};
 
 pub use channel::{Channel, OnChain, Phase};
+pub use conditions::{Conditions, Spendable, Waiting};
 pub use funding::FundsAdded;
 pub use settlement::{Collected, Settled};
 pub use status::{Inspected, Status};
 pub use vouchers::{
-    BestSpendable, CheckedVoucher, CreatedVoucher, DecodedVoucher, Skipped, Submitted, VoucherList,
+    AllocatedLane, BestSpendable, CheckedVoucher, CreatedVoucher, DecodedVoucher, Pending, Skipped,
+    Submitted, VoucherList,
 };
 
 /// Lotus's payment-channel manager over a devnet.

@@ -14,9 +14,11 @@ use paych_devnet::addr::show;
 use paych_devnet::{Context, Error, Result, StateView};
 
 use crate::channel::{Channel, OnChain, Phase};
+use crate::conditions::Conditions;
 
 /// Lotus's lane view: the on-chain lanes overlaid with stored vouchers (a
-/// stored voucher wins where its nonce is at least the lane's).
+/// stored voucher wins where its nonce is at least the lane's). A voucher's
+/// merges raise the merged lanes' nonces, as redeeming it would.
 pub fn known_lanes<'a>(
     on_chain: &[(u64, LaneState)],
     stored: impl IntoIterator<Item = &'a SignedVoucher>,
@@ -30,28 +32,51 @@ pub fn known_lanes<'a>(
                 nonce: v.nonce,
             };
         }
+        for merge in &v.merges {
+            if let Some(merged) = lanes.get_mut(&merge.lane) {
+                merged.nonce = merged.nonce.max(merge.nonce);
+            }
+        }
     }
     lanes
 }
 
-/// What the lanes add up to.
-pub fn total_redeemed(lanes: &BTreeMap<u64, LaneState>) -> TokenAmount {
-    lanes
-        .values()
-        .fold(TokenAmount::default(), |acc, l| acc + &l.redeemed)
-}
-
-/// What the lanes would add up to with `lane` at `amount`.
-pub fn redeemed_with(
-    lanes: &BTreeMap<u64, LaneState>,
-    lane: u64,
-    amount: &TokenAmount,
+/// What the channel would owe the payee if the newest known voucher of every
+/// lane were redeemed, counted as the actor counts it: `to_send` on chain,
+/// plus what each voucher newer than its lane's on-chain nonce adds (its
+/// amount less what its lane and the lanes it merges have redeemed on chain).
+/// A voucher that another voucher's merge supersedes adds nothing.
+pub fn owed<'a>(
+    live: &OnChain,
+    vouchers: impl IntoIterator<Item = &'a SignedVoucher>,
 ) -> TokenAmount {
-    let current = lanes
-        .get(&lane)
-        .map(|l| l.redeemed.clone())
-        .unwrap_or_default();
-    total_redeemed(lanes) - current + amount
+    let chain_lane = |lane: u64| live.lane(lane).cloned().unwrap_or_default();
+    let mut newest: BTreeMap<u64, &SignedVoucher> = BTreeMap::new();
+    for v in vouchers {
+        if live.lane(v.lane).is_some_and(|l| l.nonce >= v.nonce) {
+            continue;
+        }
+        let slot = newest.entry(v.lane).or_insert(v);
+        if v.nonce > slot.nonce {
+            *slot = v;
+        }
+    }
+    let superseded = |v: &SignedVoucher| {
+        newest.values().any(|other| {
+            other
+                .merges
+                .iter()
+                .any(|m| m.lane == v.lane && m.nonce >= v.nonce)
+        })
+    };
+    let mut total = live.state.to_send.clone();
+    for v in newest.values().filter(|v| !superseded(v)) {
+        let consumed = v.merges.iter().fold(chain_lane(v.lane).redeemed, |acc, m| {
+            acc + chain_lane(m.lane).redeemed
+        });
+        total += &v.amount - consumed;
+    }
+    total
 }
 
 /// The channel's balance must cover `needed`; the error names the shortfall
@@ -197,6 +222,30 @@ pub fn recover_signer(sv: &SignedVoucher) -> Option<Address> {
     paych_client::keys::recover_secp256k1(&sig.bytes, &bytes)
 }
 
+/// A voucher's merges, checked off chain as far as they can be: each merged
+/// lane must be known (on chain or in the store) and merged up to a nonce
+/// above the one known for it.
+pub fn require_known_merges(
+    lanes: &BTreeMap<u64, LaneState>,
+    conditions: &Conditions,
+) -> Result<()> {
+    for merge in &conditions.merges {
+        let Some(known) = lanes.get(&merge.lane) else {
+            return Err(Error::invalid(format!(
+                "unknown lane {}: no voucher of this channel is known on it, so it cannot be merged",
+                merge.lane
+            )));
+        };
+        if merge.nonce <= known.nonce {
+            return Err(Error::invalid(format!(
+                "merge of lane {} up to nonce {} is stale: the lane is already at nonce {}",
+                merge.lane, merge.nonce, known.nonce
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Decodes Lotus's voucher text; bad text is a `bad_voucher` error.
 pub fn decode_voucher(text: &str) -> Result<SignedVoucher> {
     voucher::decode(text).map_err(|e| Error::bad_voucher(format!("bad voucher text: {e}")))
@@ -234,13 +283,20 @@ mod tests {
             "untouched lanes keep the chain's view"
         );
         assert_eq!(lanes[&2], lane(1, 1), "a lane only known locally appears");
-        assert_eq!(total_redeemed(&lanes), TokenAmount::from_atto(12));
     }
 
     #[test]
     fn an_older_stored_voucher_never_lowers_a_lane() {
         let lanes = known_lanes(&[(0, lane(5, 3))], [voucher(0, 2, 4)].iter());
         assert_eq!(lanes[&0], lane(5, 3));
+    }
+
+    #[test]
+    fn a_merge_raises_the_merged_lanes_nonce() {
+        let mut merging = voucher(0, 1, 7);
+        merging.merges = vec![paych_actor::Merge { lane: 1, nonce: 6 }];
+        let lanes = known_lanes(&[(1, lane(2, 1))], [&merging]);
+        assert_eq!(lanes[&1], lane(2, 6));
     }
 
     #[test]
@@ -256,16 +312,42 @@ mod tests {
         assert!(require_funds(&TokenAmount::from_whole(10), &TokenAmount::from_whole(10)).is_ok());
     }
 
+    fn live(to_send: u64, lanes: Vec<(u64, LaneState)>) -> OnChain {
+        let state =
+            paych_actor::State::new(Address::new_id(1), Address::new_id(2), cid::Cid::default());
+        OnChain {
+            paych: paych_chain::state::PaychState {
+                state: paych_actor::State {
+                    to_send: TokenAmount::from_atto(to_send),
+                    ..state
+                },
+                balance: TokenAmount::from_atto(1000),
+                lanes,
+            },
+            from_id: 1,
+            to_id: 2,
+            from: Address::new_id(1),
+            to: Address::new_id(2),
+        }
+    }
+
     #[test]
-    fn redeemed_with_replaces_the_lane_amount() {
-        let lanes = known_lanes(&[(0, lane(5, 3)), (1, lane(2, 1))], []);
-        assert_eq!(
-            redeemed_with(&lanes, 0, &TokenAmount::from_atto(8)),
-            TokenAmount::from_atto(10)
-        );
-        assert_eq!(
-            redeemed_with(&lanes, 7, &TokenAmount::from_atto(1)),
-            TokenAmount::from_atto(8)
-        );
+    fn owed_counts_each_lanes_newest_voucher_as_the_actor_would() {
+        // Lane 0 redeemed 5 and lane 1 redeemed 2 on chain (to_send 7).
+        let channel = live(7, vec![(0, lane(5, 3)), (1, lane(2, 1))]);
+        let atto = TokenAmount::from_atto;
+        assert_eq!(owed(&channel, []), atto(7));
+        // A newer lane-0 voucher for 9 adds 4; an older one adds nothing.
+        let newer = voucher(0, 4, 9);
+        let older = voucher(0, 2, 4);
+        assert_eq!(owed(&channel, [&newer, &older]), atto(11));
+        // A lane-2 voucher for 10 merging lane 1 adds 10 - 2 = 8.
+        let mut merging = voucher(2, 1, 10);
+        merging.merges = vec![paych_actor::Merge { lane: 1, nonce: 5 }];
+        assert_eq!(owed(&channel, [&merging]), atto(15));
+        // A stored lane-1 voucher the merge supersedes adds nothing more.
+        let lane1 = voucher(1, 4, 6);
+        assert_eq!(owed(&channel, [&merging, &lane1]), atto(15));
+        assert_eq!(owed(&channel, [&lane1]), atto(11));
     }
 }

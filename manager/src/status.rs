@@ -14,7 +14,7 @@ use paych_devnet::{Context, Error, Repo, Result, Store, head_of};
 
 use crate::PaychManager;
 use crate::channel::{Channel, OnChain, Phase};
-use crate::rules::{known_lanes, total_redeemed};
+use crate::rules::{known_lanes, owed};
 
 /// Everything `status` shows.
 #[derive(Clone, Debug)]
@@ -27,13 +27,21 @@ pub struct Status {
     pub payee_in_wallet: bool,
     pub phase: Phase,
     pub head: ChainEpoch,
-    /// The actor's balance (zero once collected): Lotus's confirmed amount.
+    /// The actor's balance (zero once collected).
     pub balance: TokenAmount,
+    /// Funds added from here, confirmed (Lotus's `ConfirmedAmt`).
+    pub confirmed: TokenAmount,
+    /// The part of `confirmed` not reserved for vouchers (Lotus's
+    /// `NonReservedAmt`).
+    pub non_reserved: TokenAmount,
     /// Redeemed on chain so far.
     pub to_send: TokenAmount,
-    /// On-chain lanes overlaid with stored vouchers.
+    /// What the channel owes with every known voucher redeemed (Lotus's
+    /// `VoucherReedeemedAmt`: on-chain lanes overlaid with stored vouchers,
+    /// merges counted as the actor counts them).
     pub voucher_redeemed: TokenAmount,
-    /// What new vouchers can still promise.
+    /// What new vouchers can still promise: the balance less
+    /// `voucher_redeemed`.
     pub available: TokenAmount,
     pub vouchers: usize,
     pub lanes: usize,
@@ -69,21 +77,23 @@ impl<R: Repo> PaychManager<'_, R> {
             })
         };
         let phase = ch.phase(head);
-        let (balance, to_send, lanes) = match &ch.on_chain {
+        let stored = vouchers.iter().map(|r| &r.voucher);
+        let (balance, to_send, lanes, voucher_redeemed) = match &ch.on_chain {
             Some(live) => (
                 live.balance.clone(),
                 live.state.to_send.clone(),
                 live.lanes.clone(),
+                owed(live, stored.clone()),
             ),
             None => Default::default(),
         };
-        let known = known_lanes(&lanes, vouchers.iter().map(|r| &r.voucher));
-        let voucher_redeemed = total_redeemed(&known);
-        let available = if matches!(phase, Phase::Collected { .. }) {
-            TokenAmount::default()
-        } else {
-            (&balance - &voucher_redeemed).max(TokenAmount::default())
-        };
+        let known = known_lanes(&lanes, stored);
+        let available = (&balance - &voucher_redeemed).max(TokenAmount::default());
+        let (confirmed, non_reserved) = ch
+            .record
+            .as_ref()
+            .map(|r| (r.amount.clone(), r.available.clone()))
+            .unwrap_or_default();
         Ok(Status {
             channel: ch.robust,
             id: ch.id,
@@ -94,6 +104,8 @@ impl<R: Repo> PaychManager<'_, R> {
             phase,
             head: head.epoch,
             balance,
+            confirmed,
+            non_reserved,
             to_send,
             voucher_redeemed,
             available,

@@ -18,8 +18,11 @@ use paych_devnet::{Context, Error, MessageSpec, Repo, Result, Store};
 
 use crate::PaychManager;
 use crate::channel::{Channel, OnChain};
+use crate::conditions::{
+    Conditions, Spendable, Waiting, check_secret_size, secret_matches, waiting_for,
+};
 use crate::rules::{
-    Signer, decode_voucher, known_lanes, recover_signer, redeemed_with, require_funds,
+    Signer, decode_voucher, known_lanes, owed, recover_signer, require_funds, require_known_merges,
     require_not_settling, require_payer_signed, require_redeemable, require_voucher_for, signer,
 };
 
@@ -48,6 +51,8 @@ pub struct CheckedVoucher {
     pub already_stored: Option<VoucherOrigin>,
     /// Set while the channel is settling: the last epoch to redeem.
     pub settling_at: Option<ChainEpoch>,
+    /// Whether it can be redeemed now, or what it still waits for.
+    pub spendable: Spendable,
     /// For `add`: whether it was stored now (false for a duplicate).
     pub added: bool,
 }
@@ -59,12 +64,34 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// For each lane, the highest-amount voucher that would succeed now.
+/// A stored voucher that is not spendable now but will be, with a secret or
+/// at a later epoch.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub voucher: SignedVoucher,
+    pub waiting: Vec<Waiting>,
+}
+
+/// For each lane, the highest-amount voucher that would succeed now, and the
+/// highest that would with a secret or later.
 #[derive(Clone, Debug)]
 pub struct BestSpendable {
     pub channel: Address,
+    /// Spendable now, one per lane.
     pub vouchers: Vec<SignedVoucher>,
+    /// For each of `vouchers`, the secret to submit it with (a hash-locked
+    /// voucher's, from the secrets given).
+    pub secrets: Vec<Option<Vec<u8>>>,
+    /// Per lane, the best voucher that waits for a secret or an epoch.
+    pub later: Vec<Pending>,
     pub skipped: Vec<Skipped>,
+}
+
+/// A lane handed out by `lane allocate`.
+#[derive(Clone, Debug)]
+pub struct AllocatedLane {
+    pub channel: Address,
+    pub lane: u64,
 }
 
 /// A voucher redeemed on chain.
@@ -107,13 +134,28 @@ pub struct VoucherList {
 }
 
 impl<R: Repo> PaychManager<'_, R> {
-    /// Creates a voucher for `amount` (cumulative) on `lane`, signed by the
-    /// payer, with the next nonce for the lane; stores it.
+    /// Creates a plain voucher for `amount` (cumulative) on `lane`, signed by
+    /// the payer, with the next nonce for the lane; stores it.
     pub fn voucher_create(
         &self,
         channel: &Address,
         amount: &TokenAmount,
         lane: u64,
+    ) -> Result<CreatedVoucher> {
+        self.voucher_create_with(channel, amount, lane, &Conditions::default(), false)
+    }
+
+    /// Creates a voucher with `conditions`. Checked off chain: merges name
+    /// other known lanes above their nonces, the funds cover what the actor
+    /// would redeem (merged lanes included), and a window that has already
+    /// closed is refused unless `force`.
+    pub fn voucher_create_with(
+        &self,
+        channel: &Address,
+        amount: &TokenAmount,
+        lane: u64,
+        conditions: &Conditions,
+        force: bool,
     ) -> Result<CreatedVoucher> {
         if !amount.is_positive() {
             return Err(Error::invalid("the voucher amount must be positive"));
@@ -123,8 +165,9 @@ impl<R: Repo> PaychManager<'_, R> {
                 "lane {lane} is too large (max 2^63-1)"
             )));
         }
+        conditions.validate(lane)?;
         self.chain().repo().write(|tx| {
-            let (_, ch) = self.open_channel(tx, channel)?;
+            let (head, ch) = self.open_channel(tx, channel)?;
             let live = require_not_settling(&ch)?;
             let key = tx.key(&live.from)?.ok_or_else(|| {
                 Error::missing_key(format!(
@@ -133,7 +176,8 @@ impl<R: Repo> PaychManager<'_, R> {
                 ))
             })?;
             let stored = tx.vouchers(&ch.robust)?;
-            let lanes = known_lanes(&live.lanes, stored.iter().map(|r| &r.voucher));
+            let stored: Vec<&SignedVoucher> = stored.iter().map(|r| &r.voucher).collect();
+            let lanes = known_lanes(&live.lanes, stored.iter().copied());
             let current = lanes.get(&lane).cloned().unwrap_or_default();
             if *amount <= current.redeemed {
                 return Err(Error::invalid(format!(
@@ -142,13 +186,23 @@ impl<R: Repo> PaychManager<'_, R> {
                     format_fil(&current.redeemed)
                 )));
             }
-            require_funds(&redeemed_with(&lanes, lane, amount), &live.balance)?;
+            require_known_merges(&lanes, conditions)?;
+            if conditions.time_lock_max != 0 && conditions.time_lock_max <= head.epoch && !force {
+                return Err(Error::invalid(format!(
+                    "the time lock window closed at epoch {} (the chain is at epoch {}): nobody could redeem this voucher; --force creates it anyway",
+                    conditions.time_lock_max, head.epoch
+                )));
+            }
             let nonce = current
                 .nonce
                 .checked_add(1)
                 .filter(|n| *n <= i64::MAX as u64)
                 .ok_or_else(|| Error::invalid(format!("lane {lane} has no nonces left")))?;
             let mut sv = SignedVoucher::new(ch.robust, lane, nonce, amount.clone());
+            conditions.apply_to(&mut sv);
+            let before = owed(live, stored.iter().copied());
+            let after = owed(live, stored.iter().copied().chain([&sv]));
+            require_funds(&after, &live.balance)?;
             voucher::sign(&mut sv, &key);
             match tx.add_voucher(&VoucherRecord::new(
                 ch.robust,
@@ -162,13 +216,56 @@ impl<R: Repo> PaychManager<'_, R> {
                     )));
                 }
             }
-            ch.track(tx, live)?;
+            self.record_lane(tx, &ch, live, lane)?;
             Ok(CreatedVoucher {
                 channel: ch.robust,
                 voucher: sv,
-                delta: amount - &current.redeemed,
+                delta: after - before,
             })
         })
+    }
+
+    /// Hands out a lane no stored voucher of the channel uses, and never the
+    /// same lane twice (Lotus's `PaychAllocateLane`).
+    pub fn allocate_lane(&self, channel: &Address) -> Result<AllocatedLane> {
+        self.chain().repo().write(|tx| {
+            let (_, ch) = self.open_channel(tx, channel)?;
+            let live = ch.live()?;
+            let stored = tx.vouchers(&ch.robust)?;
+            let used = stored
+                .iter()
+                .map(|r| r.voucher.lane)
+                .chain(live.lanes.iter().map(|(lane, _)| *lane))
+                .max()
+                .map_or(0, |lane| lane + 1);
+            let mut record = ch.record_or_new(live);
+            let lane = record.next_lane.max(used);
+            if lane > MAX_LANE {
+                return Err(Error::invalid("the channel has no lanes left"));
+            }
+            record.next_lane = lane + 1;
+            tx.put_channel(&record)?;
+            Ok(AllocatedLane {
+                channel: ch.robust,
+                lane,
+            })
+        })
+    }
+
+    /// Keeps the channel's record and its next free lane past `lane`.
+    fn record_lane(
+        &self,
+        tx: &mut dyn Store,
+        ch: &Channel,
+        live: &OnChain,
+        lane: u64,
+    ) -> Result<()> {
+        let mut record = ch.record_or_new(live);
+        if ch.record.is_none() || record.next_lane <= lane {
+            record.next_lane = record.next_lane.max(lane.saturating_add(1));
+            tx.put_channel(&record)?;
+        }
+        Ok(())
     }
 
     /// The payee's checks of a voucher (see [`Self::voucher_add`]).
@@ -179,9 +276,15 @@ impl<R: Repo> PaychManager<'_, R> {
         })
     }
 
-    /// Checks a voucher as the payee and stores it. A voucher already stored
-    /// is a no-op. The wallet must hold the payee's key.
-    pub fn voucher_add(&self, channel: &Address, sv: &SignedVoucher) -> Result<CheckedVoucher> {
+    /// Checks a voucher as the payee and stores it, if it adds at least
+    /// `min_delta` to what the lane was known to redeem. A voucher already
+    /// stored is a no-op. The wallet must hold the payee's key.
+    pub fn voucher_add(
+        &self,
+        channel: &Address,
+        sv: &SignedVoucher,
+        min_delta: &TokenAmount,
+    ) -> Result<CheckedVoucher> {
         self.chain().repo().write(|tx| {
             let (head, ch) = self.open_channel(tx, channel)?;
             let mut checked = self.validate(tx, head, &ch, sv)?;
@@ -193,6 +296,13 @@ impl<R: Repo> PaychManager<'_, R> {
                 return Err(Error::missing_key(format!(
                     "the wallet has no key for the channel's payee {}: `voucher add` stores vouchers for the payee",
                     show(&checked.payee)
+                )));
+            }
+            if checked.delta < *min_delta {
+                return Err(Error::invalid(format!(
+                    "voucher delta {} is less than the minimum {}",
+                    format_fil(&checked.delta),
+                    format_fil(min_delta)
                 )));
             }
             match tx.add_voucher(&VoucherRecord::new(
@@ -209,15 +319,19 @@ impl<R: Repo> PaychManager<'_, R> {
                     )));
                 }
             }
-            ch.track(tx, ch.live()?)?;
+            self.record_lane(tx, &ch, ch.live()?, sv.lane)?;
             checked.added = true;
             Ok(checked)
         })
     }
 
-    /// Lotus's receiver-side checks, then a dry run of UpdateChannelState
-    /// from the payee against the current state. The voucher itself, if
-    /// already stored, does not count against itself (lotus #2582).
+    /// The receiver-side checks (channel, signer, nonce and amount above what
+    /// is known, funds), then whether the chain would redeem it now: a dry
+    /// run of UpdateChannelState from the payee, at the first epoch of its
+    /// window if that is later. A voucher waiting for its window or its
+    /// secret is valid and says so; one the chain would refuse for any other
+    /// reason is not. The voucher itself, if already stored, does not count
+    /// against itself (lotus #2582).
     fn validate(
         &self,
         store: &dyn Store,
@@ -227,36 +341,20 @@ impl<R: Repo> PaychManager<'_, R> {
     ) -> Result<CheckedVoucher> {
         let live = ch.live()?;
         require_voucher_for(&self.chain().state(store, &head.state_root)?, sv, ch)?;
-        if sv.extra.is_some() {
-            return Err(Error::bad_voucher(
-                "vouchers with an extra verification call are not supported",
-            ));
-        }
-        if sv.time_lock_min != 0 || sv.time_lock_max != 0 {
-            return Err(Error::bad_voucher(
-                "vouchers with time locks are not supported",
-            ));
-        }
-        if !sv.secret_pre_image.is_empty() {
-            return Err(Error::bad_voucher(
-                "vouchers with a secret hash are not supported",
-            ));
-        }
-        if !sv.merges.is_empty() {
-            return Err(Error::bad_voucher(
-                "vouchers with lane merges are not supported",
-            ));
-        }
+        Conditions::of(sv)
+            .validate(sv.lane)
+            .map_err(|e| Error::bad_voucher(e.message().to_string()))?;
         require_payer_signed(sv, live)?;
         require_redeemable(ch, head)?;
 
         let stored = store.vouchers(&ch.robust)?;
         let already_stored = stored.iter().find(|r| r.voucher == *sv).map(|r| r.origin);
-        let others = stored
+        let others: Vec<&SignedVoucher> = stored
             .iter()
-            .filter(|r| r.voucher != *sv)
-            .map(|r| &r.voucher);
-        let lanes = known_lanes(&live.lanes, others);
+            .map(|r| &r.voucher)
+            .filter(|v| *v != sv)
+            .collect();
+        let lanes = known_lanes(&live.lanes, others.iter().copied());
         if let Some(known) = lanes.get(&sv.lane) {
             if sv.nonce <= known.nonce {
                 return Err(Error::stale_nonce(format!(
@@ -276,38 +374,83 @@ impl<R: Repo> PaychManager<'_, R> {
                 )));
             }
         }
-        require_funds(&redeemed_with(&lanes, sv.lane, &sv.amount), &live.balance)?;
-        self.dry_run_update(head, ch, live, sv).map_err(|reason| {
-            Error::rejected(format!("voucher would be rejected on chain: {reason}"))
-        })?;
-        let known = lanes.get(&sv.lane).cloned().unwrap_or_default();
+        let before = owed(live, others.iter().copied());
+        let after = owed(live, others.iter().copied().chain([sv]));
+        require_funds(&after, &live.balance)?;
+        let (spendable, _) = self
+            .spendability(head, ch, live, sv, &[])
+            .map_err(|reason| {
+                Error::rejected(format!("voucher would be rejected on chain: {reason}"))
+            })?;
         let settling_at = live.state.settling_at;
         Ok(CheckedVoucher {
             channel: ch.robust,
             voucher: sv.clone(),
-            delta: &sv.amount - &known.redeemed,
+            delta: after - before,
             payee: live.to,
             payer: live.from,
             payee_in_wallet: store.key(&live.to)?.is_some(),
             payer_in_wallet: store.key(&live.from)?.is_some(),
             already_stored,
             settling_at: (settling_at != 0).then_some(settling_at),
+            spendable,
             added: false,
         })
     }
 
-    /// Runs UpdateChannelState from the payee without committing; `Err` is
-    /// the chain's reason for refusing.
+    /// Whether `sv` can be redeemed in the next epoch with one of `secrets`
+    /// (and which), or what it waits for. `Err` is the chain's reason for
+    /// refusing it even once its window is open and its secret known.
+    fn spendability(
+        &self,
+        head: Head,
+        ch: &Channel,
+        live: &OnChain,
+        sv: &SignedVoucher,
+        secrets: &[Vec<u8>],
+    ) -> Result<(Spendable, Option<Vec<u8>>), String> {
+        let secret = if sv.secret_pre_image.is_empty() {
+            None
+        } else {
+            secrets.iter().find(|s| secret_matches(sv, s)).cloned()
+        };
+        let next = head.epoch + 1;
+        let waiting = match waiting_for(sv, next, secret.as_deref()) {
+            Err(at) => return Ok((Spendable::Expired { at }, secret)),
+            Ok(waiting) => waiting,
+        };
+        // Without the secret the dry run cannot get past the hash check;
+        // everything that can be checked off chain has been.
+        if waiting.contains(&Waiting::Secret) {
+            return Ok((Spendable::Later(waiting), None));
+        }
+        let epoch = next.max(sv.time_lock_min);
+        let at = Head {
+            epoch: epoch - 1,
+            state_root: head.state_root,
+        };
+        self.dry_run_update(at, ch, live, sv, secret.as_deref().unwrap_or_default())?;
+        let spendable = if waiting.is_empty() {
+            Spendable::Now
+        } else {
+            Spendable::Later(waiting)
+        };
+        Ok((spendable, secret))
+    }
+
+    /// Runs UpdateChannelState from the payee in the epoch after `head`
+    /// without committing; `Err` is the chain's reason for refusing.
     fn dry_run_update(
         &self,
         head: Head,
         ch: &Channel,
         live: &OnChain,
         sv: &SignedVoucher,
+        secret: &[u8],
     ) -> Result<(), String> {
         let params = UpdateChannelStateParams {
             sv: sv.clone(),
-            secret: Vec::new(),
+            secret: secret.to_vec(),
         };
         let params =
             RawBytes::serialize(&params).map_err(|e| format!("cannot encode the voucher: {e}"))?;
@@ -332,6 +475,33 @@ impl<R: Repo> PaychManager<'_, R> {
         }
     }
 
+    /// Whether a message redeeming `sv` with `secret` would succeed now
+    /// (Lotus's `PaychVoucherCheckSpendable`): false for a voucher already
+    /// submitted, or one the chain would refuse.
+    pub fn voucher_spendable(
+        &self,
+        channel: &Address,
+        sv: &SignedVoucher,
+        secret: &[u8],
+    ) -> Result<bool> {
+        self.chain().repo().read(|store| {
+            let (head, ch) = self.open_channel(store, channel)?;
+            let live = ch.live()?;
+            let submitted = store
+                .vouchers(&ch.robust)?
+                .iter()
+                .any(|r| r.voucher == *sv && r.submitted);
+            if submitted {
+                return Ok(false);
+            }
+            let secrets = [secret.to_vec()];
+            Ok(matches!(
+                self.spendability(head, &ch, live, sv, &secrets),
+                Ok((Spendable::Now, _))
+            ))
+        })
+    }
+
     /// The channel's stored vouchers, by lane then nonce.
     pub fn voucher_list(&self, channel: &Address) -> Result<VoucherList> {
         self.chain().repo().read(|store| {
@@ -344,44 +514,73 @@ impl<R: Repo> PaychManager<'_, R> {
     }
 
     /// For each lane, the highest-amount stored voucher (not yet submitted)
-    /// that would succeed now; vouchers that would fail are skipped and
+    /// that would succeed now, given `secrets`; and the highest that waits for
+    /// a secret or its window. Vouchers the chain would refuse are skipped and
     /// reported (lotus #2587).
-    pub fn best_spendable(&self, channel: &Address) -> Result<BestSpendable> {
+    pub fn best_spendable(&self, channel: &Address, secrets: &[Vec<u8>]) -> Result<BestSpendable> {
         let (head, ch, stored) = self.chain().repo().read(|store| {
             let (head, ch) = self.open_channel(store, channel)?;
             let stored = store.vouchers(&ch.robust)?;
             Ok((head, ch, stored))
         })?;
         let live = ch.live()?;
-        let mut best: BTreeMap<u64, SignedVoucher> = BTreeMap::new();
+        let mut now: BTreeMap<u64, (SignedVoucher, Option<Vec<u8>>)> = BTreeMap::new();
+        let mut later: BTreeMap<u64, Pending> = BTreeMap::new();
         let mut skipped = Vec::new();
         for record in stored.into_iter().filter(|r| !r.submitted) {
-            match self.dry_run_update(head, &ch, live, &record.voucher) {
-                Ok(()) => {
-                    let slot = best
-                        .entry(record.voucher.lane)
-                        .or_insert_with(|| record.voucher.clone());
-                    if record.voucher.amount > slot.amount {
-                        *slot = record.voucher;
+            let voucher = record.voucher;
+            match self.spendability(head, &ch, live, &voucher, secrets) {
+                Ok((Spendable::Now, secret)) => {
+                    let better = now
+                        .get(&voucher.lane)
+                        .is_none_or(|(best, _)| voucher.amount > best.amount);
+                    if better {
+                        now.insert(voucher.lane, (voucher, secret));
                     }
                 }
-                Err(reason) => skipped.push(Skipped {
-                    voucher: record.voucher,
-                    reason,
+                Ok((Spendable::Later(waiting), _)) => {
+                    let better = later
+                        .get(&voucher.lane)
+                        .is_none_or(|best| voucher.amount > best.voucher.amount);
+                    if better {
+                        later.insert(voucher.lane, Pending { voucher, waiting });
+                    }
+                }
+                Ok((Spendable::Expired { at }, _)) => skipped.push(Skipped {
+                    voucher,
+                    reason: format!("its time lock expired after epoch {at}"),
                 }),
+                Err(reason) => skipped.push(Skipped { voucher, reason }),
             }
         }
+        // What waits is worth reporting only if it beats what is spendable now.
+        let later = later
+            .into_values()
+            .filter(|p| {
+                now.get(&p.voucher.lane)
+                    .is_none_or(|(best, _)| p.voucher.amount > best.amount)
+            })
+            .collect();
+        let (vouchers, secrets) = now.into_values().unzip();
         Ok(BestSpendable {
             channel: ch.robust,
-            vouchers: best.into_values().collect(),
+            vouchers,
+            secrets,
+            later,
             skipped,
         })
     }
 
-    /// Redeems a voucher on chain: UpdateChannelState from the party that did
-    /// not sign it (normally the payee). Marks it and lower nonces on its lane
-    /// as submitted.
-    pub fn voucher_submit(&self, channel: &Address, sv: &SignedVoucher) -> Result<Submitted> {
+    /// Redeems a voucher on chain, with `secret` if it is hash-locked:
+    /// UpdateChannelState from the party that did not sign it (normally the
+    /// payee). Marks it and lower nonces on its lane as submitted.
+    pub fn voucher_submit(
+        &self,
+        channel: &Address,
+        sv: &SignedVoucher,
+        secret: &[u8],
+    ) -> Result<Submitted> {
+        check_secret_size(secret)?;
         let chain = self.chain();
         chain.repo().write(|tx| {
             let (head, ch) = self.open_channel(tx, channel)?;
@@ -406,8 +605,7 @@ impl<R: Repo> PaychManager<'_, R> {
                 )));
             }
             require_redeemable(&ch, head)?;
-            let on_chain_lane = live.lane(sv.lane);
-            if let Some(lane) = on_chain_lane
+            if let Some(lane) = live.lane(sv.lane)
                 && lane.nonce >= sv.nonce
             {
                 return Err(Error::stale_nonce(format!(
@@ -418,11 +616,10 @@ impl<R: Repo> PaychManager<'_, R> {
                     sv.nonce
                 )));
             }
-            let redeemed = on_chain_lane.map(|l| l.redeemed.clone()).unwrap_or_default();
-            require_funds(&(&live.state.to_send - &redeemed + &sv.amount), &live.balance)?;
+            require_funds(&owed(live, [sv]), &live.balance)?;
             let params = UpdateChannelStateParams {
                 sv: sv.clone(),
-                secret: Vec::new(),
+                secret: secret.to_vec(),
             };
             let message = chain.push(
                 tx,

@@ -58,11 +58,9 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
         created.channel.protocol(),
         fvm_shared::address::Protocol::Actor
     );
-    assert!(
-        created.message.receipt.fee().is_positive(),
-        "gas is charged"
-    );
-    assert_eq!(created.message.message.gas_premium, TokenAmount::default());
+    let message = created.message.as_ref().expect("a create message");
+    assert!(message.receipt.fee().is_positive(), "gas is charged");
+    assert_eq!(message.message.gas_premium, TokenAmount::default());
     let ch = created.channel;
 
     let v1 = paych.voucher_create(&ch, &fil(2), 0).unwrap();
@@ -93,9 +91,9 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
     );
     assert_eq!(settled.settling_at, settled.message.epoch + SETTLE_DELAY);
 
-    let best = paych.best_spendable(&ch).unwrap();
+    let best = paych.best_spendable(&ch, &[]).unwrap();
     assert_eq!(best.vouchers, vec![v2.voucher.clone()]);
-    let submitted = paych.voucher_submit(&ch, &v2.voucher).unwrap();
+    let submitted = paych.voucher_submit(&ch, &v2.voucher, &[]).unwrap();
     assert_eq!(submitted.message.message.from, payee, "the payee redeems");
     assert_eq!(submitted.to_send, fil(4));
     assert_eq!(
@@ -105,7 +103,7 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
 
     // After submission the superseded voucher is skipped, not an error
     // (lotus #2587), and nothing is left to spend.
-    assert!(paych.best_spendable(&ch).unwrap().vouchers.is_empty());
+    assert!(paych.best_spendable(&ch, &[]).unwrap().vouchers.is_empty());
 
     let early = paych.collect(&ch, None).unwrap_err();
     assert_eq!(early.kind(), ErrorKind::CollectTooEarly);
@@ -252,12 +250,20 @@ fn voucher_add_stores_once_and_reports_the_delta() {
     let text = voucher::encode(&received);
 
     let added = paych
-        .voucher_add(&ch, &decode_voucher(&text).unwrap())
+        .voucher_add(
+            &ch,
+            &decode_voucher(&text).unwrap(),
+            &TokenAmount::default(),
+        )
         .unwrap();
     assert!(added.added);
     assert_eq!(added.delta, fil(2));
     let again = paych
-        .voucher_add(&ch, &decode_voucher(&text).unwrap())
+        .voucher_add(
+            &ch,
+            &decode_voucher(&text).unwrap(),
+            &TokenAmount::default(),
+        )
         .unwrap();
     assert_eq!(again.already_stored, Some(VoucherOrigin::Received));
     assert_eq!(
@@ -405,7 +411,7 @@ fn bls_wallets_pay_and_sign_vouchers() {
     let v = paych.voucher_create(&ch, &fil(2), 0).unwrap();
     assert_eq!(v.voucher.signature.as_ref().unwrap().bytes.len(), 96);
     paych.voucher_check(&ch, &v.voucher).unwrap();
-    let submitted = paych.voucher_submit(&ch, &v.voucher).unwrap();
+    let submitted = paych.voucher_submit(&ch, &v.voucher, &[]).unwrap();
     assert_eq!(submitted.to_send, fil(2));
 }
 

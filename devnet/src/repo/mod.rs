@@ -24,6 +24,7 @@ use fvm_shared::ActorID;
 use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::crypto::signature::Signature;
+use fvm_shared::econ::TokenAmount;
 use fvm_shared::message::Message;
 use paych_actor::SignedVoucher;
 use paych_chain::blocks::BlockSource;
@@ -77,6 +78,14 @@ pub struct ChannelRecord {
     pub settle_sent: bool,
     /// The epoch the channel was collected (and its actor deleted), if known.
     pub collected_epoch: Option<ChainEpoch>,
+    /// Funds added to the channel from here, confirmed on chain (Lotus's
+    /// `ConfirmedAmt`).
+    pub amount: TokenAmount,
+    /// The part of `amount` not reserved for vouchers about to be created
+    /// (Lotus's `NonReservedAmt`).
+    pub available: TokenAmount,
+    /// The next lane `lane allocate` hands out.
+    pub next_lane: u64,
 }
 
 /// How a voucher came to be stored.

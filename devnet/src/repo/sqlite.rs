@@ -85,7 +85,10 @@ CREATE TABLE IF NOT EXISTS channels (
     to_id INTEGER NOT NULL,
     created_epoch INTEGER NOT NULL,
     settling INTEGER NOT NULL,
-    collected_epoch INTEGER
+    collected_epoch INTEGER,
+    amount TEXT NOT NULL DEFAULT '',
+    available TEXT NOT NULL DEFAULT '',
+    next_lane INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS vouchers (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -138,16 +141,28 @@ impl SqliteRepo {
     }
 }
 
-/// Brings a database written by an older `paych` up to the current schema.
+/// Brings a database written by an older `paych` up to the current schema:
+/// columns added since are added, with the value an old row means.
 fn migrate(conn: &Connection) -> Result<()> {
-    // The receiving actor's type, kept since messages are named by it.
-    let has_callee: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('messages') WHERE name = 'callee'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_callee {
-        conn.execute_batch("ALTER TABLE messages ADD COLUMN callee TEXT")?;
+    let added = [
+        // The receiving actor's type, kept since messages are named by it.
+        ("messages", "callee", "TEXT"),
+        // Funding and lane bookkeeping (an empty amount reads as zero).
+        ("channels", "amount", "TEXT NOT NULL DEFAULT ''"),
+        ("channels", "available", "TEXT NOT NULL DEFAULT ''"),
+        ("channels", "next_lane", "INTEGER NOT NULL DEFAULT 0"),
+    ];
+    for (table, column, declaration) in added {
+        let present: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+            [table, column],
+            |r| r.get(0),
+        )?;
+        if !present {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
+            ))?;
+        }
     }
     Ok(())
 }
@@ -282,7 +297,8 @@ fn key_from_row(row: &Row<'_>) -> Result<Key> {
 }
 
 const CHANNEL_COLUMNS: &str =
-    "robust, id, from_addr, to_addr, from_id, to_id, created_epoch, settling, collected_epoch";
+    "robust, id, from_addr, to_addr, from_id, to_id, created_epoch, settling,
+    collected_epoch, amount, available, next_lane";
 
 fn channel_from_row(row: &Row<'_>) -> Result<ChannelRecord> {
     Ok(ChannelRecord {
@@ -295,7 +311,18 @@ fn channel_from_row(row: &Row<'_>) -> Result<ChannelRecord> {
         created_epoch: row.get("created_epoch")?,
         settle_sent: row.get("settling")?,
         collected_epoch: row.get("collected_epoch")?,
+        amount: parse_amount_or_zero(&row.get::<_, String>("amount")?)?,
+        available: parse_amount_or_zero(&row.get::<_, String>("available")?)?,
+        next_lane: row.get::<_, i64>("next_lane")? as u64,
     })
+}
+
+/// An amount column added by a migration: empty in rows written before it.
+fn parse_amount_or_zero(text: &str) -> Result<TokenAmount> {
+    if text.is_empty() {
+        return Ok(TokenAmount::default());
+    }
+    parse_amount(text)
 }
 
 const MESSAGE_COLUMNS: &str = "seq, epoch, cid, signed, callee, exit_code, return_data, gas_used,
@@ -483,10 +510,12 @@ impl Store for SqliteStore<'_> {
     fn put_channel(&mut self, c: &ChannelRecord) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO channels (robust, id, from_addr, to_addr, from_id, to_id, created_epoch, settling, collected_epoch)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO channels (robust, id, from_addr, to_addr, from_id, to_id, created_epoch, settling,
+                   collected_epoch, amount, available, next_lane)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT(robust) DO UPDATE SET id = ?2, from_addr = ?3, to_addr = ?4, from_id = ?5,
-                   to_id = ?6, created_epoch = ?7, settling = ?8, collected_epoch = ?9",
+                   to_id = ?6, created_epoch = ?7, settling = ?8, collected_epoch = ?9, amount = ?10,
+                   available = ?11, next_lane = ?12",
             )?
             .execute(params![
                 c.robust.to_bytes(),
@@ -498,6 +527,9 @@ impl Store for SqliteStore<'_> {
                 c.created_epoch,
                 c.settle_sent,
                 c.collected_epoch,
+                amount_text(&c.amount),
+                amount_text(&c.available),
+                to_i64(c.next_lane, "lane")?,
             ])?;
         Ok(())
     }

@@ -1,13 +1,17 @@
 //! The CLI's voucher decoding and checking path (`decode_voucher` then
-//! `PaychManager::voucher_check`, what `paych voucher check` / `add` run) on random input over an in-memory
-//! devnet with the real Wasm actor: arbitrary text, corrupted encodings of
-//! valid vouchers, and well-formed vouchers with random fields and signers.
+//! `PaychManager::voucher_check`, what `paych voucher check` / `add` run) on
+//! random input over an in-memory devnet with the real Wasm actor: arbitrary
+//! text, corrupted encodings of valid vouchers, and well-formed vouchers with
+//! random fields, signers and conditions (extra calls, time locks, secret
+//! hashes, merges).
 //!
 //! Properties: nothing panics; whatever the check accepts is signed by the
-//! payer, names this channel, has no extra/time locks/secret/merges, and is
-//! then redeemed on chain by `voucher submit` with exit code 0; and a voucher
-//! that is plainly valid (payer-signed, this channel, newer nonce, higher
-//! amount, within the balance) is never refused.
+//! payer and names this channel; if the check says it is spendable now,
+//! `voucher submit` redeems it on chain with exit code 0, and if it says the
+//! voucher waits (for its window or its secret), the voucher carries that
+//! condition and submitting it now fails; and a voucher that is plainly valid
+//! (payer-signed, this channel, no conditions, newer nonce, higher amount,
+//! within the balance) is never refused.
 //!
 //! `PAYCH_CLI_CHECK_CASES` (default 48) scales it.
 
@@ -19,8 +23,8 @@ use fvm_shared::econ::TokenAmount;
 use paych_actor::{MAX_LANE, Merge, SignedVoucher};
 use paych_client::{Key, voucher};
 use paych_devnet::{Devnet, GenesisOptions, MemoryRepo};
-use paych_manager::PaychManager;
 use paych_manager::rules::decode_voucher;
+use paych_manager::{PaychManager, Spendable, Waiting};
 use paych_reliability::report::{env_count, write_counts};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
@@ -56,7 +60,8 @@ enum Input {
         amount_delta: i64,
         target: Target,
         signer: Signer,
-        /// 0 none, 1 extra, 2 time lock, 3 secret hash, 4 a merge.
+        /// 0 none, 1 extra, 2 time lock, 3 secret hash, 4 a merge, 5 a window
+        /// that opens later, 6 a window that has closed.
         oddity: u8,
     },
 }
@@ -85,7 +90,7 @@ fn input() -> impl Strategy<Value = Input> {
                 1 => Just(Signer::Stranger),
                 1 => Just(Signer::Nobody),
             ],
-            prop_oneof![12 => Just(0u8), 4 => 1u8..5],
+            prop_oneof![12 => Just(0u8), 6 => 1u8..7],
         )
             .prop_map(
                 |(lane, nonce_delta, amount_delta, target, signer, oddity)| Input::Built {
@@ -206,6 +211,8 @@ impl World {
                         })
                     }
                     2 => sv.time_lock_max = 1_000_000,
+                    5 => sv.time_lock_min = 1_000_000,
+                    6 => sv.time_lock_max = 1,
                     3 => sv.secret_pre_image = vec![7; 32],
                     4 => sv.merges = vec![Merge { lane: 1, nonce: 50 }],
                     _ => {}
@@ -263,12 +270,34 @@ fn cli_voucher_check_accepts_only_what_the_chain_redeems() {
                 prop_assert!(
                     sv.channel_addr == world.channel || sv.channel_addr == world.channel_id
                 );
-                prop_assert!(sv.extra.is_none() && sv.merges.is_empty());
-                prop_assert!(sv.time_lock_min == 0 && sv.time_lock_max == 0);
-                prop_assert!(sv.secret_pre_image.is_empty());
-                // What the CLI accepts, the chain redeems.
-                let submitted =
-                    decode_voucher(&text).and_then(|sv| paych.voucher_submit(&world.channel, &sv));
+                let submitted = decode_voucher(&text)
+                    .and_then(|sv| paych.voucher_submit(&world.channel, &sv, &[]));
+                match &checked.spendable {
+                    Spendable::Now => {}
+                    // It waits for its window or its secret, or its window
+                    // closed: the voucher carries that condition, and the
+                    // chain refuses it now.
+                    Spendable::Later(waiting) => {
+                        for w in waiting {
+                            match w {
+                                Waiting::Epoch { epoch } => {
+                                    prop_assert_eq!(*epoch, sv.time_lock_min)
+                                }
+                                Waiting::Secret => prop_assert!(!sv.secret_pre_image.is_empty()),
+                            }
+                        }
+                        prop_assert!(submitted.is_err(), "{input:?} was redeemed while waiting");
+                        bump("cli_vouchers_waiting");
+                        return Ok(());
+                    }
+                    Spendable::Expired { at } => {
+                        prop_assert_eq!(*at, sv.time_lock_max);
+                        prop_assert!(submitted.is_err(), "{input:?} was redeemed after expiry");
+                        bump("cli_vouchers_expired");
+                        return Ok(());
+                    }
+                }
+                // What the CLI calls spendable now, the chain redeems.
                 let submitted = match submitted {
                     Ok(s) => s,
                     Err(e) => {
@@ -280,10 +309,13 @@ fn cli_voucher_check_accepts_only_what_the_chain_redeems() {
                 prop_assert_eq!(submitted.message.receipt.exit_code.value(), 0);
                 let milli = sv.amount.atto() / MILLI;
                 let milli: u64 = milli.try_into().expect("small amounts");
-                world
-                    .redeemed
-                    .borrow_mut()
-                    .insert(sv.lane, (sv.nonce, milli));
+                let mut redeemed = world.redeemed.borrow_mut();
+                redeemed.insert(sv.lane, (sv.nonce, milli));
+                for merge in &sv.merges {
+                    if let Some(lane) = redeemed.get_mut(&merge.lane) {
+                        lane.0 = merge.nonce;
+                    }
+                }
                 bump("cli_vouchers_redeemed");
             }
         }
