@@ -15,7 +15,7 @@ use cid::Cid;
 use fvm::state_tree::{ActorState, StateTree};
 use fvm::system_actor;
 use fvm_ipld_blockstore::{Block, Blockstore};
-use fvm_ipld_encoding::CborStore;
+use fvm_ipld_encoding::{CborStore, DAG_CBOR};
 use fvm_ipld_hamt::Hamt;
 use fvm_shared::address::{Address, Protocol};
 use fvm_shared::econ::TokenAmount;
@@ -120,24 +120,26 @@ impl<B: Blockstore> GenesisBuilder<B> {
     }
 
     /// A user actor running `wasm`, reachable at the robust address `alias`,
-    /// with `state` as its state (tests install their probes this way).
+    /// with the DAG-CBOR `state` as its state (tests install their probes
+    /// this way).
     pub fn user_actor(
         &mut self,
         wasm: &[u8],
-        state: &impl serde::Serialize,
+        state: &[u8],
         alias: &Address,
         balance: TokenAmount,
     ) -> anyhow::Result<ActorID> {
-        let code = Block::new(IPLD_RAW, wasm).cid(Code::Blake2b256);
-        self.tree
-            .store()
-            .put_keyed(&code, wasm)
+        let store = self.tree.store();
+        let code = store
+            .put(Code::Blake2b256, &Block::new(IPLD_RAW, wasm))
             .context("cannot store actor code")?;
+        let state = store
+            .put(Code::Blake2b256, &Block::new(DAG_CBOR, state))
+            .context("cannot store the actor's state")?;
         let id = self
             .tree
             .register_new_address(alias)
             .explain("cannot register the actor's address")?;
-        let state = self.put_state(state)?;
         self.set(id, code, state, balance);
         Ok(id)
     }

@@ -28,6 +28,47 @@ impl Repo {
         repo
     }
 
+    /// A fresh repo whose genesis also holds two test probes as `extra`
+    /// call targets: one whose calls succeed, one whose calls exit 33.
+    /// Returns the repo and the probes' addresses.
+    fn with_probes() -> (Self, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("repo");
+        let probe = |name: &[u8], exit_code: u32| {
+            let state = test_probe::State {
+                config: test_probe::Config {
+                    auth_reply: test_probe::auth_reply::TRUE,
+                    exit_code,
+                },
+                calls: vec![],
+            };
+            paych_devnet::GenesisActor {
+                wasm: paych_bundle::wasm::TEST_PROBE.to_vec(),
+                state: fvm_ipld_encoding::to_vec(&state).unwrap(),
+                alias: fvm_shared::address::Address::new_actor(name),
+                balance: Default::default(),
+            }
+        };
+        let (ok, failing) = (probe(b"e2e probe ok", 0), probe(b"e2e probe fails", 33));
+        let addresses = (
+            paych_client::address::testnet(&ok.alias),
+            paych_client::address::testnet(&failing.alias),
+        );
+        paych_devnet::LocalDevnet::init_dir(
+            &path,
+            paych_devnet::GenesisOptions {
+                user_actors: vec![ok, failing],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        (Repo { _dir: dir, path }, addresses.0, addresses.1)
+    }
+
+    fn epoch(&self) -> i64 {
+        self.json(&["chain", "head"])["epoch"].as_i64().unwrap()
+    }
+
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env_remove("PAYCH_BUILTIN_BUNDLE")
@@ -732,4 +773,335 @@ fn output_into_a_closed_pipe_ends_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
     assert!(stderr.is_empty(), "{stderr}");
+}
+
+fn voucher_text(out: &Value) -> String {
+    out["voucher"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn conditional_vouchers_are_created_checked_kept_and_redeemed() {
+    let (repo, probe_ok, probe_fails) = Repo::with_probes();
+    let wallets = repo.wallets();
+    let (a, b) = (&wallets[0], &wallets[1]);
+    let ch = repo.json(&["add-funds", a, b, "20"])["channel"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let to_send = |repo: &Repo| atto(&repo.json(&["inspect", &ch])["to_send"]);
+
+    // A hash lock: the payee needs the secret; the actor checks it.
+    let secret = "5ec4e7";
+    let locked = voucher_text(&repo.json(&[
+        "voucher", "create", &ch, "2", "--lane", "1", "--secret", secret,
+    ]));
+    let check = repo.json(&["voucher", "check", &ch, &locked]);
+    assert_eq!(check["spendable"]["now"], false);
+    assert_eq!(check["spendable"]["waiting"][0]["waits_for"], "secret");
+    assert!(
+        repo.ok(&["voucher", "check", &ch, &locked])
+            .contains("the secret is needed")
+    );
+    // Accepted (here it is already stored: this repo holds both keys).
+    assert_eq!(
+        repo.json(&["voucher", "add", &ch, &locked])["already_stored"],
+        "created"
+    );
+    let best = repo.json(&["voucher", "best-spendable", &ch]);
+    assert_eq!(best["vouchers"].as_array().unwrap().len(), 0);
+    assert_eq!(best["later"][0]["lane"], 1);
+    let best = repo.json(&["voucher", "best-spendable", &ch, "--secret", secret]);
+    assert_eq!(best["vouchers"][0]["lane"], 1);
+    assert_eq!(best["vouchers"][0]["secret"], secret);
+    let wrong = repo.fails(&["voucher", "submit", &ch, &locked, "--secret", "deadbeef"]);
+    assert!(wrong.contains("ErrIllegalArgument(16)"), "{wrong}");
+    assert_eq!(to_send(&repo), 0, "the wrong secret redeemed nothing");
+    repo.ok(&["voucher", "submit", &ch, &locked, "--secret", secret]);
+    assert_eq!(to_send(&repo), 2 * FIL);
+
+    // A time lock: refused before its window and after it, accepted inside.
+    let now = repo.epoch();
+    let (open, close) = ((now + 5).to_string(), (now + 10).to_string());
+    let windowed = voucher_text(&repo.json(&[
+        "voucher",
+        "create",
+        &ch,
+        "3",
+        "--lane",
+        "2",
+        "--time-lock-min",
+        &open,
+        "--time-lock-max",
+        &close,
+    ]));
+    let check = repo.json(&["voucher", "check", &ch, &windowed]);
+    assert_eq!(check["spendable"]["waiting"][0]["waits_for"], "epoch");
+    assert_eq!(check["spendable"]["waiting"][0]["epoch"], now + 5);
+    let early = repo.fails(&["voucher", "submit", &ch, &windowed]);
+    assert!(early.contains("ErrIllegalArgument(16)"), "{early}");
+    repo.ok(&["chain", "advance", "4"]);
+    assert_eq!(
+        repo.json(&["voucher", "check", &ch, &windowed])["spendable"]["now"],
+        true
+    );
+    repo.ok(&["voucher", "submit", &ch, &windowed]);
+    assert_eq!(to_send(&repo), 5 * FIL);
+    let now = repo.epoch();
+    let closing = (now + 2).to_string();
+    let short = voucher_text(&repo.json(&[
+        "voucher",
+        "create",
+        &ch,
+        "1",
+        "--lane",
+        "3",
+        "--time-lock-max",
+        &closing,
+    ]));
+    repo.ok(&["chain", "advance", "3"]);
+    let check = repo.json(&["voucher", "check", &ch, &short]);
+    assert_eq!(check["spendable"]["expired_after"], now + 2);
+    let late = repo.fails(&["voucher", "submit", &ch, &short]);
+    assert!(late.contains("ErrIllegalArgument(16)"), "{late}");
+    let past = (repo.epoch() - 1).to_string();
+    let closed = repo.fails(&[
+        "voucher",
+        "create",
+        &ch,
+        "1",
+        "--lane",
+        "9",
+        "--time-lock-max",
+        &past,
+    ]);
+    assert!(closed.contains("--force"), "{closed}");
+    repo.ok(&[
+        "voucher",
+        "create",
+        &ch,
+        "1",
+        "--lane",
+        "9",
+        "--time-lock-max",
+        &past,
+        "--force",
+    ]);
+
+    // An extra call: it must succeed for the voucher to.
+    let calls_ok = voucher_text(&repo.json(&[
+        "voucher",
+        "create",
+        &ch,
+        "1",
+        "--lane",
+        "4",
+        "--extra",
+        &format!("{probe_ok}:7:8201f6"),
+    ]));
+    assert!(
+        repo.ok(&["voucher", "list", &ch])
+            .contains(&format!("extra call {probe_ok} method 7 params 8201f6"))
+    );
+    repo.ok(&["voucher", "submit", &ch, &calls_ok]);
+    assert_eq!(to_send(&repo), 6 * FIL);
+    let calls_failing = voucher_text(&repo.json(&[
+        "voucher",
+        "create",
+        &ch,
+        "1",
+        "--lane",
+        "5",
+        "--extra",
+        &format!("{probe_fails}:7:"),
+    ]));
+    let refused = repo.fails(&["voucher", "check", &ch, &calls_failing]);
+    assert!(refused.contains("exit code 33"), "{refused}");
+    let failed = repo.fails(&["voucher", "submit", &ch, &calls_failing]);
+    assert!(failed.contains("exit code 33"), "{failed}");
+    assert_eq!(to_send(&repo), 6 * FIL);
+
+    // A merge redeems two lanes at once; the merged lane's old voucher is
+    // then unspendable.
+    let first = voucher_text(&repo.json(&["voucher", "create", &ch, "1", "--lane", "6"]));
+    repo.ok(&["voucher", "submit", &ch, &first]);
+    let old = repo.json(&["voucher", "create", &ch, "1.5", "--lane", "6"]);
+    assert_eq!(old["decoded"]["nonce"], 2);
+    let merging = repo.json(&[
+        "voucher", "create", &ch, "3.5", "--lane", "7", "--merge", "6:3",
+    ]);
+    // 3.5 FIL in place of the 1.5 FIL lane 6 was promised.
+    assert_eq!(atto(&merging["delta"]), 2 * FIL);
+    repo.ok(&["voucher", "submit", &ch, &voucher_text(&merging)]);
+    assert_eq!(to_send(&repo), 7 * FIL + 2 * FIL + FIL / 2);
+    let best = repo.json(&["voucher", "best-spendable", &ch]);
+    let skipped: Vec<(u64, u64)> = best["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["lane"].as_u64().unwrap(), s["nonce"].as_u64().unwrap()))
+        .collect();
+    assert!(skipped.contains(&(6, 2)), "{best}");
+    let stale = repo.fails(&["voucher", "submit", &ch, &voucher_text(&old)]);
+    assert!(
+        stale.contains("stale nonce: lane 6 on chain is already at nonce 3"),
+        "{stale}"
+    );
+
+    // A minimum settle height keeps the channel open past the settle delay.
+    let height = repo.epoch() + 5000;
+    let keeps_open = voucher_text(&repo.json(&[
+        "voucher",
+        "create",
+        &ch,
+        "0.1",
+        "--lane",
+        "8",
+        "--min-settle-height",
+        &height.to_string(),
+    ]));
+    repo.ok(&["voucher", "submit", &ch, &keeps_open]);
+    assert_eq!(repo.json(&["settle", &ch])["settling_at"], height);
+    repo.ok(&["devnet", "verify"]);
+}
+
+#[test]
+fn reservations_and_lanes_follow_lotus() {
+    let repo = Repo::new();
+    let wallets = repo.wallets();
+    let (a, b) = (&wallets[0], &wallets[1]);
+    let funds = |repo: &Repo, ch: &str| repo.json(&["status", ch, "--lotus-json"]);
+
+    let created = repo.json(&["add-funds", "--reserve", a, b, "10"]);
+    let ch = created["channel"].as_str().unwrap().to_string();
+    assert_eq!(atto(&created["reserved"]), 10 * FIL);
+    let f = funds(&repo, &ch);
+    assert_eq!(
+        (atto(&f["ConfirmedAmt"]), atto(&f["NonReservedAmt"])),
+        (10 * FIL, 0)
+    );
+
+    let free = repo.json(&["add-funds", a, b, "5"]);
+    assert_eq!(atto(&free["non_reserved"]), 5 * FIL);
+    // Covered by the unreserved funds: nothing is sent.
+    let covered = repo.json(&["add-funds", "--reserve", a, b, "3"]);
+    assert!(covered["message"].is_null(), "{covered}");
+    assert_eq!(atto(&covered["sent"]), 0);
+    let f = funds(&repo, &ch);
+    assert_eq!(
+        (atto(&f["ConfirmedAmt"]), atto(&f["NonReservedAmt"])),
+        (15 * FIL, 2 * FIL)
+    );
+    // Partly covered: only the shortfall is sent.
+    let partly = repo.json(&["add-funds", "--reserve", a, b, "4"]);
+    assert_eq!(atto(&partly["sent"]), 2 * FIL);
+    assert_eq!(atto(&partly["balance"]), 17 * FIL);
+    repo.ok(&["voucher", "create", &ch, "4"]);
+    let f = funds(&repo, &ch);
+    assert_eq!(atto(&f["ConfirmedAmt"]), 17 * FIL);
+    assert_eq!(atto(&f["NonReservedAmt"]), 0);
+    assert_eq!(atto(&f["VoucherReedeemedAmt"]), 4 * FIL);
+    assert_eq!(atto(&f["PendingAmt"]), 0);
+    assert!(f["PendingWaitSentinel"].is_null());
+    let keys: Vec<&String> = f.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 10, "{keys:?}");
+    assert_eq!(
+        atto(&repo.json(&["status", &ch])["available_amount"]),
+        13 * FIL
+    );
+
+    // Allocated lanes skip every lane a voucher uses and never repeat.
+    repo.ok(&["voucher", "create", &ch, "1", "--lane", "5"]);
+    let lanes: Vec<u64> = (0..4)
+        .map(|_| {
+            repo.json(&["lane", "allocate", &ch])["lane"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lanes, vec![6, 7, 8, 9]);
+    repo.ok(&["voucher", "create", &ch, "1", "--lane", "20"]);
+    assert_eq!(repo.ok(&["lane", "allocate", &ch]).trim(), "21");
+}
+
+#[test]
+fn bad_condition_flags_are_one_line_errors_that_change_nothing() {
+    let repo = Repo::new();
+    let wallets = repo.wallets();
+    let ch = repo.json(&["add-funds", &wallets[0], &wallets[1], "10"])["channel"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = voucher_text(&repo.json(&["voucher", "create", &ch, "1"]));
+    let before = repo.snapshot();
+    let create = |extra: &[&str]| {
+        let mut args = vec!["voucher", "create", ch.as_str(), "2"];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (create(&["--secret-hash", "zz"]), "not hex"),
+        (
+            create(&["--secret-hash", "0102"]),
+            "a secret hash is 32 bytes",
+        ),
+        (create(&["--secret", "0x1g"]), "not hex"),
+        (create(&["--merge", "0:5"]), "another lane"),
+        (create(&["--merge", "9:1"]), "unknown lane 9"),
+        (create(&["--merge", "nine"]), "LANE:NONCE"),
+        (
+            create(&["--time-lock-min", "20", "--time-lock-max", "10"]),
+            "upside down",
+        ),
+        (create(&["--extra", "t0100"]), "ACTOR:METHOD:HEX-PARAMS"),
+        (
+            create(&["--extra", "t0100:seven:"]),
+            "the method is not a number",
+        ),
+        (create(&["--extra", "t0100:7:xyz"]), "not hex"),
+        (
+            vec![
+                "voucher".into(),
+                "submit".into(),
+                ch.clone(),
+                v.clone(),
+                "--secret".into(),
+                "q".into(),
+            ],
+            "not hex",
+        ),
+        (
+            vec![
+                "voucher".into(),
+                "best-spendable".into(),
+                ch.clone(),
+                "--secret".into(),
+                "q".into(),
+            ],
+            "not hex",
+        ),
+        (
+            vec![
+                "voucher".into(),
+                "add".into(),
+                ch.clone(),
+                v.clone(),
+                "--min-delta".into(),
+                "lots".into(),
+            ],
+            "invalid amount",
+        ),
+        (
+            vec!["lane".into(), "allocate".into(), "t099999".into()],
+            "unknown channel",
+        ),
+    ];
+    for (args, expected) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = repo.fails(&args);
+        assert!(
+            err.contains(expected),
+            "paych {args:?}: expected {expected:?} in {err:?}"
+        );
+    }
+    assert_eq!(repo.snapshot(), before, "failed commands change nothing");
 }

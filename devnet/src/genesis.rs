@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::version::NetworkVersion;
 use paych_bundle::Bundle;
@@ -35,6 +36,19 @@ pub struct GenesisOptions {
     pub bundle: Bundle,
     /// UNIX time of epoch 0; now when `None`.
     pub timestamp: Option<u64>,
+    /// User actors installed at genesis (Filecoin has no way to deploy one
+    /// later): tests use them as `extra` call targets.
+    pub user_actors: Vec<GenesisActor>,
+}
+
+/// A user actor in a genesis: its Wasm, its DAG-CBOR state, and the robust
+/// address it is reached at.
+#[derive(Clone)]
+pub struct GenesisActor {
+    pub wasm: Vec<u8>,
+    pub state: Vec<u8>,
+    pub alias: Address,
+    pub balance: TokenAmount,
 }
 
 impl Default for GenesisOptions {
@@ -47,6 +61,7 @@ impl Default for GenesisOptions {
             base_fee: TokenAmount::from_atto(DEFAULT_BASE_FEE_ATTO),
             bundle: Bundle::devnet(),
             timestamp: None,
+            user_actors: Vec::new(),
         }
     }
 }
@@ -82,6 +97,16 @@ pub(crate) fn write_genesis(store: &mut dyn Store, options: &GenesisOptions) -> 
         builder
             .account(&key.address(), options.balance.clone())
             .context("cannot fund a genesis account")?;
+    }
+    for actor in &options.user_actors {
+        builder
+            .user_actor(
+                &actor.wasm,
+                &actor.state,
+                &actor.alias,
+                actor.balance.clone(),
+            )
+            .context("cannot install a genesis actor")?;
     }
     let genesis = builder.finish().context("cannot build the genesis")?;
     let timestamp = options.timestamp.unwrap_or_else(|| {

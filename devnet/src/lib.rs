@@ -24,7 +24,7 @@ pub mod repo;
 pub mod wallet;
 
 pub use error::{Context, Error, ErrorKind, Result};
-pub use genesis::GenesisOptions;
+pub use genesis::{GenesisActor, GenesisOptions};
 pub use node::{ChainInfo, Devnet, LocalDevnet, MessageSpec, Sent, StateView, Verified, head_of};
 pub use repo::memory::MemoryRepo;
 pub use repo::sqlite::SqliteRepo;

@@ -161,7 +161,7 @@ impl HarnessBuilder {
             .genesis
             .user_actor(
                 paych_bundle::wasm::TEST_PROBE,
-                &state,
+                &fvm_ipld_encoding::to_vec(&state).expect("encode probe state"),
                 &Address::new_actor(&seed),
                 balance,
             )
