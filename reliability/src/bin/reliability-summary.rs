@@ -101,6 +101,12 @@ fn main() -> ExitCode {
         get("cli_vouchers_redeemed")
     );
     println!(
+        "  manager verdicts on conditional vouchers: {:>5}  ({} sequences, {} spendable now, all agreeing with the actor)",
+        get("manager_verdicts"),
+        get("manager_sequences"),
+        get("manager_verdicts_spendable")
+    );
+    println!(
         "  CLI repo kill rounds:                {:>10}  ({} killed, {} of them after committing; {} acknowledged vouchers kept)",
         get("crash_rounds"),
         get("crash_kills"),
@@ -129,6 +135,7 @@ fn main() -> ExitCode {
         ("FVM sequences", get("fvm_sequences")),
         ("malformed inputs", get("malformed_inputs_fvm")),
         ("CLI kill rounds", get("crash_rounds")),
+        ("manager sequences", get("manager_sequences")),
     ] {
         if n == 0 {
             println!("  MISSING: no {what} ran");

@@ -1,8 +1,9 @@
 //! The reliability suite, one test binary (linking the FVM is slow):
 //! property tests of the native logic against the model, randomized FVM
 //! runs of the same sequences, the malformed-input table in the FVM and the
-//! mock, the CLI's voucher check path on random input, and the CLI repo's
-//! crash safety under SIGKILL.
+//! mock, the CLI's voucher check path on random input, the manager's verdict
+//! on conditional vouchers against the actor, and the CLI repo's crash
+//! safety under SIGKILL.
 //!
 //! Counts come from the environment (`PROPTEST_CASES`, `PAYCH_FVM_SEQUENCES`,
 //! ...) with small defaults so `cargo test --workspace` stays quick; every
@@ -13,6 +14,7 @@ mod cli_voucher_check;
 mod crash_safety;
 mod fvm_sequences;
 mod malformed_inputs;
+mod manager_conditions;
 mod properties;
 
 use std::sync::OnceLock;
