@@ -310,7 +310,7 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
     }
 }
 
-fn manager(net: &LocalDevnet) -> PaychManager<'_, paych_devnet::SqliteRepo> {
+fn manager(net: &LocalDevnet) -> PaychManager<'_, LocalDevnet> {
     PaychManager::new(net)
 }
 

@@ -15,6 +15,7 @@
 //! `paych` command line over both.
 
 pub mod addr;
+pub mod chain_node;
 pub mod error;
 pub mod genesis;
 pub mod json;
@@ -23,6 +24,7 @@ pub mod pool;
 pub mod repo;
 pub mod wallet;
 
+pub use chain_node::ChainNode;
 pub use error::{Context, Error, ErrorKind, Result};
 pub use genesis::{GenesisActor, GenesisOptions};
 pub use node::{ChainInfo, Devnet, LocalDevnet, MessageSpec, Sent, StateView, Verified, head_of};

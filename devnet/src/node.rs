@@ -5,10 +5,9 @@
 
 use std::str::FromStr;
 
-use actor_interfaces::BuiltinType;
 use cid::Cid;
 use fvm::executor::ApplyKind;
-use fvm::state_tree::{ActorState, StateTree};
+use fvm::state_tree::StateTree;
 use fvm_ipld_encoding::RawBytes;
 use fvm_shared::address::{Address, Protocol};
 use fvm_shared::bigint::BigInt;
@@ -16,19 +15,20 @@ use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
 use fvm_shared::version::NetworkVersion;
-use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
+use fvm_shared::{METHOD_SEND, MethodNum};
 use paych_bundle::Manifest;
 use paych_chain::config::BLOCK_GAS_LIMIT;
 use paych_chain::machine::{MachineOptions, execute_next};
 use paych_chain::message::{GAS_OVERESTIMATION_PERCENT, new_message};
 use paych_chain::receipt::exit_code_name;
-use paych_chain::{ChainConfig, Head, Receipt, SignedMessage, state};
+use paych_chain::{ChainConfig, Head, Receipt, SignedMessage};
 use paych_client::Key;
 use paych_client::amount::format_fil;
 
 use serde::Serialize;
 
 use crate::addr;
+use crate::chain_node::ChainNode;
 use crate::error::{Context, Error, Result};
 use crate::genesis::{GenesisOptions, write_genesis};
 use crate::repo::{MessageRecord, Repo, Store, StoreBlocks, meta};
@@ -134,11 +134,6 @@ impl<R: Repo> Devnet<R> {
         StateTree::new_from_root(StoreBlocks(store), root).context("cannot load the state tree")
     }
 
-    /// The built-in type of the actor with `code`.
-    pub fn builtin_type(&self, code: &Cid) -> Option<BuiltinType> {
-        self.info.manifest.builtin_type(code)
-    }
-
     /// Moves time forward without messages.
     pub fn advance(&self, epochs: ChainEpoch) -> Result<Head> {
         if !(1..=1_000_000_000).contains(&epochs) {
@@ -155,32 +150,6 @@ impl<R: Repo> Devnet<R> {
             store.set_head(&next)?;
             Ok(next)
         })
-    }
-
-    /// The actor an address names, if it exists.
-    pub fn lookup(
-        &self,
-        tree: &StateView<'_>,
-        addr: &Address,
-    ) -> Result<Option<(ActorID, ActorState)>> {
-        state::lookup(tree, addr).context("cannot look up an actor")
-    }
-
-    /// The key address behind an account actor.
-    pub fn account_key(&self, tree: &StateView<'_>, id: ActorID) -> Result<Option<Address>> {
-        state::account_key(tree, &self.info.manifest, id).context("cannot read an account")
-    }
-
-    /// A key address for `addr` if it names an account (or is a key
-    /// address), else `addr` itself.
-    pub fn key_address(&self, tree: &StateView<'_>, addr: &Address) -> Result<Address> {
-        if matches!(addr.protocol(), Protocol::Secp256k1 | Protocol::BLS) {
-            return Ok(*addr);
-        }
-        match tree.lookup_id(addr).context("cannot resolve an address")? {
-            Some(id) => Ok(self.account_key(tree, id)?.unwrap_or(*addr)),
-            None => Ok(*addr),
-        }
     }
 
     /// An address's balance. Key addresses that have never received funds
@@ -433,6 +402,41 @@ pub struct Verified {
     pub messages: u64,
     pub actors: u64,
     pub total_balance: TokenAmount,
+}
+
+impl<R: Repo> ChainNode for Devnet<R> {
+    type Repo = R;
+
+    fn repo(&self) -> &R {
+        &self.repo
+    }
+
+    fn manifest(&self) -> &Manifest {
+        &self.info.manifest
+    }
+
+    fn head_in(&self, store: &dyn Store) -> Result<Head> {
+        head_of(store)
+    }
+
+    fn state<'a>(&self, store: &'a dyn Store, root: &Cid) -> Result<StateView<'a>> {
+        Devnet::state(self, store, root)
+    }
+
+    fn push(&self, tx: &mut dyn Store, spec: &MessageSpec) -> Result<MessageRecord> {
+        Devnet::push(self, tx, spec)
+    }
+
+    fn call(
+        &self,
+        head: Head,
+        from: &Address,
+        to: &Address,
+        method: MethodNum,
+        params: RawBytes,
+    ) -> Result<Receipt> {
+        Devnet::call(self, head, from, to, method, params)
+    }
 }
 
 /// A devnet in a repository directory on disk.

@@ -10,6 +10,7 @@ use paych_chain::message::MAX_MESSAGE_SIZE;
 use paych_client::amount::format_fil;
 
 use crate::addr;
+use crate::chain_node::ChainNode;
 use crate::error::{Error, Result};
 use crate::node::{Devnet, StateView};
 use crate::repo::Repo;

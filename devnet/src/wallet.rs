@@ -9,6 +9,7 @@ use paych_client::{Key, KeyType};
 use serde::Serialize;
 
 use crate::addr::{parse, show};
+use crate::chain_node::ChainNode;
 use crate::error::{Error, Result};
 use crate::json;
 use crate::node::{Devnet, head_of};

@@ -9,7 +9,7 @@ use paych_chain::Head;
 use paych_chain::state::{PaychState, robust_address};
 use paych_devnet::addr::show;
 use paych_devnet::repo::ChannelRecord;
-use paych_devnet::{Context, Error, Repo, Result, StateView, Store};
+use paych_devnet::{ChainNode, Context, Error, Result, StateView, Store};
 
 use crate::PaychManager;
 
@@ -138,7 +138,7 @@ impl Channel {
     }
 }
 
-impl<R: Repo> PaychManager<'_, R> {
+impl<N: ChainNode> PaychManager<'_, N> {
     /// Finds a channel by its robust or ID address.
     pub fn channel(&self, store: &dyn Store, head: Head, addr: &Address) -> Result<Channel> {
         let chain = self.chain();

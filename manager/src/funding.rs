@@ -17,7 +17,7 @@ use fvm_shared::econ::TokenAmount;
 use paych_actor::ConstructorParams;
 use paych_devnet::addr::show;
 use paych_devnet::repo::{ChannelRecord, MessageRecord};
-use paych_devnet::{Context, Error, MessageSpec, Repo, Result, Store, head_of, json};
+use paych_devnet::{ChainNode, Context, Error, MessageSpec, Repo, Result, Store, json};
 use serde::Serialize;
 
 use crate::PaychManager;
@@ -67,7 +67,7 @@ enum Funding {
     Reserved,
 }
 
-impl<R: Repo> PaychManager<'_, R> {
+impl<N: ChainNode> PaychManager<'_, N> {
     /// Sends `amount` to a channel: creates one (Init Exec) when there is no
     /// active from->to channel, otherwise tops the newest active one up. A
     /// settling channel is never reused.
@@ -104,7 +104,7 @@ impl<R: Repo> PaychManager<'_, R> {
         }
         let chain = self.chain();
         chain.repo().write(|tx| {
-            let head = head_of(tx)?;
+            let head = self.chain().head_in(tx)?;
             let tree = chain.state(tx, &head.state_root)?;
             let from_key = chain.key_address(&tree, from)?;
             if tx.key(&from_key)?.is_none() {
@@ -146,7 +146,7 @@ impl<R: Repo> PaychManager<'_, R> {
         from_id: ActorID,
         to_id: Option<ActorID>,
     ) -> Result<Option<Channel>> {
-        let head = head_of(tx)?;
+        let head = self.chain().head_in(tx)?;
         for record in tx.channels()?.into_iter().rev() {
             if record.from_id != from_id || Some(record.to_id) != to_id || record.settle_sent {
                 continue;
@@ -220,8 +220,7 @@ impl<R: Repo> PaychManager<'_, R> {
     ) -> Result<FundsAdded> {
         let chain = self.chain();
         let code_cid = chain
-            .info()
-            .manifest
+            .manifest()
             .code(BuiltinType::PaymentChannel)
             .ok_or_else(|| Error::internal("the bundle has no payment channel actor"))?;
         let params = ExecParams {

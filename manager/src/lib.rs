@@ -1,12 +1,13 @@
 //! The payment-channel manager: Lotus's `paych` verbs (its `paychmgr`) over
 //! the devnet's chain and repository.
 //!
-//! [`PaychManager`] borrows a [`Devnet`]: it reads chain state through it,
-//! pushes one message per on-chain step through it, and keeps its own
-//! bookkeeping (tracked channels, the voucher store) in the same repository.
-//! Every step that changes anything runs in one write unit, so a message, its
-//! receipt and the bookkeeping are committed together, and voucher nonces are
-//! allocated under the same lock.
+//! [`PaychManager`] borrows a [`ChainNode`] (the devnet, or a lite node that
+//! forwards to a full node): it reads chain state through it, pushes one
+//! message per on-chain step through it, and keeps its own bookkeeping
+//! (tracked channels, the voucher store) in the node's repository. Every step
+//! that changes anything runs in one write unit of that repository, so voucher
+//! nonces are allocated under one lock, and on the devnet a message, its
+//! receipt and the bookkeeping are committed together.
 //!
 //! - [`channel`]: finding a channel on chain and in the store, and where it is
 //!   in its life ([`Phase`]);
@@ -40,7 +41,7 @@ pub mod vouchers;
 use fvm_shared::address::Address;
 use paych_chain::Head;
 use paych_devnet::repo::MessageRecord;
-use paych_devnet::{Devnet, Repo, Result, Store, head_of};
+use paych_devnet::{ChainNode, Result, Store};
 
 pub use channel::{Channel, OnChain, Phase};
 pub use conditions::{Conditions, Spendable, Waiting};
@@ -52,25 +53,25 @@ pub use vouchers::{
     Submitted, VoucherList,
 };
 
-/// Lotus's payment-channel manager over a devnet.
-pub struct PaychManager<'a, R: Repo> {
-    chain: &'a Devnet<R>,
+/// Lotus's payment-channel manager over a chain node.
+pub struct PaychManager<'a, N: ChainNode> {
+    chain: &'a N,
 }
 
-impl<'a, R: Repo> PaychManager<'a, R> {
-    pub fn new(chain: &'a Devnet<R>) -> Self {
+impl<'a, N: ChainNode> PaychManager<'a, N> {
+    pub fn new(chain: &'a N) -> Self {
         Self { chain }
     }
 
-    /// The chain this manager works over.
-    pub fn chain(&self) -> &'a Devnet<R> {
+    /// The chain node this manager works over.
+    pub fn chain(&self) -> &'a N {
         self.chain
     }
 
     /// Every verb's first step: the head a unit of work sees and the channel
     /// `addr` names there.
     fn open_channel(&self, store: &dyn Store, addr: &Address) -> Result<(Head, Channel)> {
-        let head = head_of(store)?;
+        let head = self.chain().head_in(store)?;
         let channel = self.channel(store, head, addr)?;
         Ok((head, channel))
     }

@@ -7,7 +7,7 @@ use fvm_shared::econ::TokenAmount;
 use paych_actor::Method;
 use paych_devnet::addr::show;
 use paych_devnet::repo::MessageRecord;
-use paych_devnet::{Context, Error, MessageSpec, Repo, Result, Store, head_of, json};
+use paych_devnet::{ChainNode, Context, Error, MessageSpec, Repo, Result, Store, json};
 use serde::Serialize;
 
 use crate::PaychManager;
@@ -44,7 +44,7 @@ enum Preferred {
     Payee,
 }
 
-impl<R: Repo> PaychManager<'_, R> {
+impl<N: ChainNode> PaychManager<'_, N> {
     /// Starts the settle delay. Sent by `from` if given (a channel party),
     /// else by the payer if its key is here, else by the payee.
     pub fn settle(&self, channel: &Address, from: Option<&Address>) -> Result<Settled> {
@@ -124,7 +124,7 @@ impl<R: Repo> PaychManager<'_, R> {
     ) -> Result<Address> {
         let chain = self.chain();
         if let Some(from) = from {
-            let tree = chain.state(tx, &head_of(tx)?.state_root)?;
+            let tree = chain.state(tx, &self.chain().head_in(tx)?.state_root)?;
             let key = chain.key_address(&tree, from)?;
             let id = tree.lookup_id(&key).context("cannot resolve the sender")?;
             if id != Some(live.from_id) && id != Some(live.to_id) {

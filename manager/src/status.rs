@@ -10,7 +10,7 @@ use fvm_shared::econ::TokenAmount;
 use paych_chain::Head;
 use paych_chain::state::builtin_actor;
 use paych_devnet::addr::show;
-use paych_devnet::{Context, Error, Repo, Result, Store, head_of};
+use paych_devnet::{ChainNode, Context, Error, Repo, Result, Store};
 
 use crate::PaychManager;
 use crate::channel::{Channel, OnChain, Phase};
@@ -58,7 +58,7 @@ pub struct Inspected {
     pub collected_epoch: Option<ChainEpoch>,
 }
 
-impl<R: Repo> PaychManager<'_, R> {
+impl<N: ChainNode> PaychManager<'_, N> {
     /// The channel's status.
     pub fn status(&self, channel: &Address) -> Result<Status> {
         self.chain().repo().read(|store| {
@@ -120,7 +120,7 @@ impl<R: Repo> PaychManager<'_, R> {
     pub fn status_by_from_to(&self, from: &Address, to: &Address) -> Result<Option<Status>> {
         let chain = self.chain();
         chain.repo().read(|store| {
-            let head = head_of(store)?;
+            let head = self.chain().head_in(store)?;
             let tree = chain.state(store, &head.state_root)?;
             let (Some(from_id), Some(to_id)) = (
                 tree.lookup_id(from).context("cannot resolve the payer")?,
@@ -150,7 +150,7 @@ impl<R: Repo> PaychManager<'_, R> {
     /// Every tracked channel's status, oldest first.
     pub fn list(&self) -> Result<Vec<Status>> {
         self.chain().repo().read(|store| {
-            let head = head_of(store)?;
+            let head = self.chain().head_in(store)?;
             let mut out = Vec::new();
             for record in store.channels()? {
                 let ch = self.channel(store, head, &record.robust)?;
@@ -180,13 +180,13 @@ impl<R: Repo> PaychManager<'_, R> {
     pub fn check_channels(&self) -> Result<u64> {
         let chain = self.chain();
         chain.repo().read(|store| {
-            let head = head_of(store)?;
+            let head = self.chain().head_in(store)?;
             let tree = chain.state(store, &head.state_root)?;
             let channels = store.channels()?;
             for channel in &channels {
                 let live = builtin_actor(
                     &tree,
-                    &chain.info().manifest,
+                    &chain.manifest(),
                     channel.id,
                     BuiltinType::PaymentChannel,
                 )

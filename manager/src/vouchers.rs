@@ -14,7 +14,7 @@ use paych_client::amount::format_fil;
 use paych_client::voucher;
 use paych_devnet::addr::show;
 use paych_devnet::repo::{AddOutcome, MessageRecord, VoucherOrigin, VoucherRecord};
-use paych_devnet::{Context, Error, MessageSpec, Repo, Result, Store};
+use paych_devnet::{ChainNode, Context, Error, MessageSpec, Repo, Result, Store};
 
 use crate::PaychManager;
 use crate::channel::{Channel, OnChain};
@@ -133,7 +133,7 @@ pub struct VoucherList {
     pub vouchers: Vec<VoucherRecord>,
 }
 
-impl<R: Repo> PaychManager<'_, R> {
+impl<N: ChainNode> PaychManager<'_, N> {
     /// Creates a plain voucher for `amount` (cumulative) on `lane`, signed by
     /// the payer, with the next nonce for the lane; stores it.
     pub fn voucher_create(
