@@ -1,0 +1,11 @@
+//! The Lotus-compatible node: `paych daemon`.
+//!
+//! - [`jsonrpc`]: JSON-RPC 2.0 as go-jsonrpc speaks it;
+//! - [`auth`]: Lotus's JWT permissions;
+//! - [`lotus_json`]: Lotus's JSON shapes, apart from the internal types;
+//! - [`client`]: the client the command line and the lite node call with.
+
+pub mod auth;
+pub mod client;
+pub mod jsonrpc;
+pub mod lotus_json;
