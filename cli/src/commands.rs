@@ -15,7 +15,9 @@ use paych_devnet::{Error, ErrorKind, GenesisOptions, LocalDevnet};
 use paych_manager::rules::decode_voucher;
 use paych_manager::{DecodedVoucher, PaychManager};
 
-use crate::cli::{ChainCommand, Cli, Command, DevnetCommand, VoucherCommand, WalletCommand};
+use crate::cli::{
+    ChainCommand, Cli, Command, DevnetCommand, StateCommand, VoucherCommand, WalletCommand,
+};
 use crate::output::*;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -83,6 +85,12 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
             let net = open(&dir, notes)?;
             Ok(Output::of(&manager(&net).inspect(&channel)?))
         }
+        Command::State(StateCommand::Diff {
+            from_epoch,
+            to_epoch,
+        }) => Ok(Output::of(
+            &open(&dir, notes)?.state_diff(*from_epoch, *to_epoch)?,
+        )),
     }
 }
 
@@ -126,6 +134,13 @@ fn devnet(cmd: &DevnetCommand, dir: &Path, notes: &mut Vec<String>) -> Result<Ou
             let channels = manager(&net).check_channels()?;
             Ok(Output::of(&RepoVerified { chain, channels }))
         }
+        DevnetCommand::Check => {
+            let net = open(dir, notes)?;
+            Ok(Output::of(&crate::inspect::checked(&net, manager(&net))?))
+        }
+        DevnetCommand::ExportVectors { dir: out } => {
+            Ok(Output::of(&open(dir, notes)?.export_vectors(out)?))
+        }
     }
 }
 
@@ -137,6 +152,10 @@ fn chain(cmd: &ChainCommand, net: &LocalDevnet) -> Result<Output> {
             head: net.advance(*epochs)?.into(),
         })),
         ChainCommand::Messages { limit } => Ok(Output::of(&Messages(net.messages(*limit)?))),
+        ChainCommand::Trace { cid, gas } => Ok(Output::of(&crate::inspect::Traced {
+            report: net.message_trace(&crate::inspect::parse_cid(cid)?)?,
+            gas: *gas,
+        })),
     }
 }
 

@@ -66,8 +66,35 @@ impl CallView {
 
     /// Gas charged in this call and its subcalls, in gas units (rounded up).
     pub fn total_gas(&self) -> u64 {
-        self.call.total_milligas().div_ceil(1000)
+        self.total_milligas().div_ceil(1000)
     }
+
+    fn total_milligas(&self) -> u64 {
+        self.call.own_milligas() + self.calls.iter().map(CallView::total_milligas).sum::<u64>()
+    }
+
+    /// This call's own charges summed by name, in the order first charged:
+    /// (name, how many, compute, storage) in milligas.
+    pub fn charges_by_name(&self) -> Vec<(String, usize, u64, u64)> {
+        charges_by_name(&self.call.charges)
+    }
+}
+
+/// Charges summed by name, in the order first charged: (name, how many,
+/// compute, storage) in milligas.
+pub fn charges_by_name(charges: &[Charge]) -> Vec<(String, usize, u64, u64)> {
+    let mut sums: Vec<(String, usize, u64, u64)> = Vec::new();
+    for c in charges {
+        match sums.iter_mut().find(|(name, ..)| *name == c.name) {
+            Some(sum) => {
+                sum.1 += 1;
+                sum.2 += c.compute_milligas;
+                sum.3 += c.other_milligas;
+            }
+            None => sums.push((c.name.clone(), 1, c.compute_milligas, c.other_milligas)),
+        }
+    }
+    sums
 }
 
 impl<R: Repo> Devnet<R> {
