@@ -192,8 +192,8 @@ fn attach(stack: &mut [Call], trace: &mut MessageTrace, call: Call) {
 mod tests {
     use super::*;
     use fvm::gas::GasCharge;
-    use fvm::kernel::prelude::Gas;
     use fvm::kernel::SyscallError;
+    use fvm::kernel::prelude::Gas;
     use fvm_shared::error::{ErrorNumber, ExitCode};
     use fvm_shared::state::ActorState;
 

@@ -241,9 +241,11 @@ impl TestVector {
         let apply_messages = group
             .messages
             .iter()
-            .map(|m| Ok(ApplyMessage {
-                bytes: Base64(fvm_ipld_encoding::to_vec(m)?),
-            }))
+            .map(|m| {
+                Ok(ApplyMessage {
+                    bytes: Base64(fvm_ipld_encoding::to_vec(m)?),
+                })
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let receipts = group
             .receipts
@@ -299,7 +301,8 @@ impl TestVector {
 
     /// Reads a vector file.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let vector: Self = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not a test vector", path.display()))?;
         ensure!(
@@ -545,7 +548,8 @@ pub fn vector_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut files = Vec::new();
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?
+        for entry in
+            std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?
         {
             let path = entry?.path();
             if path.is_dir() {
@@ -587,9 +591,7 @@ mod tests {
     fn a_missing_block_is_an_error() {
         let store = MemoryBlockstore::new();
         let absent = Block::new(0x55, b"absent").cid(Code::Blake2b256);
-        let root = store
-            .put_cbor(&vec![absent], Code::Blake2b256)
-            .unwrap();
+        let root = store.put_cbor(&vec![absent], Code::Blake2b256).unwrap();
         assert!(reachable_blocks(&store, &root).is_err());
     }
 

@@ -100,10 +100,7 @@ pub enum Command {
 pub enum StateCommand {
     /// The actors whose balance, nonce or state changed between the states
     /// in force at two epochs, payment channels decoded (fields and lanes).
-    Diff {
-        from_epoch: i64,
-        to_epoch: i64,
-    },
+    Diff { from_epoch: i64, to_epoch: i64 },
 }
 
 #[derive(Subcommand, Debug)]

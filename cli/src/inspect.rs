@@ -54,7 +54,11 @@ fn charge_lines(charges: &[Charge]) -> Vec<String> {
     charges_by_name(charges)
         .into_iter()
         .map(|(name, n, compute, storage)| {
-            let times = if n > 1 { format!(" ×{n}") } else { String::new() };
+            let times = if n > 1 {
+                format!(" ×{n}")
+            } else {
+                String::new()
+            };
             format!(
                 "{name}{times}: {} ({} compute + {} storage)",
                 gas(compute + storage),
@@ -279,7 +283,11 @@ fn channel_lines(before: Option<&PaychState>, after: Option<&PaychState>) -> Vec
             Some(l) => format!("redeemed {}, nonce {}", format_fil(&l.redeemed), l.nonce),
             None => "(none)".to_string(),
         };
-        out.push(format!("    lane {lane}: {} -> {}", show_lane(a), show_lane(b)));
+        out.push(format!(
+            "    lane {lane}: {} -> {}",
+            show_lane(a),
+            show_lane(b)
+        ));
     }
     out
 }

@@ -14,16 +14,16 @@ use cid::Cid;
 use fvm::state_tree::ActorState;
 use fvm::system_actor;
 use fvm_ipld_encoding::CborStore;
+use fvm_shared::ActorID;
 use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
-use fvm_shared::ActorID;
 use paych_actor::testing::check_state_invariants;
+use paych_chain::Head;
 use paych_chain::receipt::method_name;
 use paych_chain::state::{PaychState, robust_address};
 use paych_chain::trace::{Call, Charge, MessageTrace, Payload};
 use paych_chain::vector::{MessageGroup, TestVector, VectorContext, VectorReceipt};
-use paych_chain::Head;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
@@ -144,7 +144,12 @@ impl<R: Repo> Devnet<R> {
         })
     }
 
-    fn name_call(&self, pre: &StateView<'_>, post: &StateView<'_>, mut call: Call) -> Result<CallView> {
+    fn name_call(
+        &self,
+        pre: &StateView<'_>,
+        post: &StateView<'_>,
+        mut call: Call,
+    ) -> Result<CallView> {
         let (to_id, code) = match call.invoked {
             Some((id, code)) => (Some(id), Some(code)),
             None => {
@@ -152,7 +157,10 @@ impl<R: Repo> Devnet<R> {
                     Some(found) => Some(found),
                     None => self.lookup(post, &call.to)?,
                 };
-                (found.as_ref().map(|(id, _)| *id), found.map(|(_, a)| a.code))
+                (
+                    found.as_ref().map(|(id, _)| *id),
+                    found.map(|(_, a)| a.code),
+                )
             }
         };
         let builtin = code.and_then(|c| self.builtin_type(&c));
@@ -259,9 +267,9 @@ impl InvariantReport {
             .iter()
             .flat_map(|c| {
                 let name = c.robust.unwrap_or(Address::new_id(c.id));
-                c.violations
-                    .iter()
-                    .map(move |v| format!("{} ({}): {v}", show(&name), show(&Address::new_id(c.id))))
+                c.violations.iter().map(move |v| {
+                    format!("{} ({}): {v}", show(&name), show(&Address::new_id(c.id)))
+                })
             })
             .collect()
     }
@@ -595,5 +603,129 @@ impl<R: Repo> Devnet<R> {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GenesisOptions, MemoryRepo, MessageSpec};
+    use actor_interfaces::builtin::INIT_ACTOR_ID;
+    use actor_interfaces::init::{EXEC_METHOD, ExecParams, ExecReturn};
+    use fvm_ipld_encoding::RawBytes;
+    use paych_actor::ConstructorParams;
+    use paych_chain::blocks::Overlay;
+
+    /// A devnet with one channel of 10 FIL from the first wallet address to
+    /// the second; returns the channel's ID.
+    fn devnet_with_channel() -> (Devnet<MemoryRepo>, ActorID) {
+        let net = Devnet::init(MemoryRepo::new(), GenesisOptions::default()).unwrap();
+        let wallets = net.wallet_list().unwrap();
+        let (from, to) = (wallets[0].address, wallets[1].address);
+        let paych = net
+            .info()
+            .manifest
+            .code(BuiltinType::PaymentChannel)
+            .unwrap();
+        let params = ExecParams {
+            code_cid: paych,
+            constructor_params: RawBytes::serialize(ConstructorParams { from, to }).unwrap(),
+        };
+        let spec = MessageSpec {
+            from,
+            to: Address::new_id(INIT_ACTOR_ID),
+            method: EXEC_METHOD,
+            params: RawBytes::serialize(params).unwrap(),
+            value: TokenAmount::from_whole(10),
+        };
+        let record = net.repo().write(|tx| net.push(tx, &spec)).unwrap();
+        let ret: ExecReturn = fvm_ipld_encoding::from_slice(&record.receipt.return_data).unwrap();
+        (net, ret.id_address.id().unwrap())
+    }
+
+    #[test]
+    fn sound_channels_pass_and_each_violation_is_reported() {
+        let (net, id) = devnet_with_channel();
+        let report = net.check_invariants().unwrap();
+        assert_eq!(report.channels.len(), 1);
+        assert_eq!(report.channels[0].id, id);
+        assert!(report.channels[0].robust.is_some());
+        assert!(report.violations().is_empty());
+
+        // Break the channel on chain: it promises more than it holds and
+        // settles before its minimum settle height.
+        let head = net.head().unwrap();
+        let overlay = std::sync::Arc::new(Overlay::new(net.repo().blocks()));
+        let mut tree =
+            fvm::state_tree::StateTree::new_from_root(overlay.clone(), &head.state_root).unwrap();
+        let mut actor = tree.get_actor(id).unwrap().unwrap();
+        let mut st: paych_actor::State = overlay.get_cbor(&actor.state).unwrap().unwrap();
+        st.to_send = TokenAmount::from_whole(11);
+        st.settling_at = 5;
+        st.min_settle_height = 9;
+        actor.state = overlay
+            .put_cbor(&st, multihash_codetable::Code::Blake2b256)
+            .unwrap();
+        tree.set_actor(id, actor);
+        let root = tree.flush().unwrap();
+        net.repo()
+            .write(|tx| {
+                tx.put_blocks(&overlay.take_writes())?;
+                tx.set_head(&Head {
+                    epoch: head.epoch,
+                    state_root: root,
+                })
+            })
+            .unwrap();
+
+        let report = net.check_invariants().unwrap();
+        let violations = report.violations();
+        assert_eq!(violations.len(), 2, "{violations:?}");
+        assert!(
+            violations[0].contains("does not cover to_send"),
+            "{violations:?}"
+        );
+        assert!(
+            violations[1].contains("min_settle_height"),
+            "{violations:?}"
+        );
+        assert!(
+            violations[0].starts_with("t2"),
+            "named by the robust address"
+        );
+    }
+
+    #[test]
+    fn traces_are_kept_with_each_message_and_name_their_calls() {
+        let (net, _) = devnet_with_channel();
+        let record = net.messages(1).unwrap().pop().unwrap();
+        let report = net.message_trace(&record.cid).unwrap();
+        assert_eq!(report.calls.len(), 1);
+        let exec = &report.calls[0];
+        assert_eq!(exec.method_name, "Exec");
+        assert_eq!(exec.actor.as_deref(), Some("init"));
+        let constructor = &exec.calls[0];
+        assert_eq!(constructor.method_name, "Constructor");
+        assert_eq!(constructor.actor.as_deref(), Some("paymentchannel"));
+        assert!(constructor.own_gas() > 0);
+        assert!(exec.total_gas() > exec.own_gas());
+        assert!(
+            !report.charges.is_empty(),
+            "inclusion is charged outside calls"
+        );
+    }
+
+    #[test]
+    fn a_state_diff_lists_what_a_message_changed() {
+        let (net, id) = devnet_with_channel();
+        let diff = net.state_diff(0, 1).unwrap();
+        let channel = diff.changes.iter().find(|c| c.id == id).unwrap();
+        assert!(channel.before.is_none());
+        let after = channel.after.as_ref().unwrap();
+        assert_eq!(after.balance, TokenAmount::from_whole(10));
+        assert!(after.channel.is_some());
+        assert!(net.state_diff(1, 0).is_err());
+        assert!(net.state_diff(0, 2).is_err());
+        assert!(net.state_diff(1, 1).unwrap().changes.is_empty());
     }
 }

@@ -33,7 +33,9 @@ fn main() -> anyhow::Result<()> {
         Some("write") => write(Path::new(args.get(1).map_or(DEFAULT_DIR, String::as_str))),
         Some("-h" | "--help") => {
             println!("vectors [write] [DIR]   write every scenario's vectors");
-            println!("vectors replay DIR...   replay every vector under DIR as the standard runner");
+            println!(
+                "vectors replay DIR...   replay every vector under DIR as the standard runner"
+            );
             Ok(())
         }
         Some(dir) => write(Path::new(dir)),

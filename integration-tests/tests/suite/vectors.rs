@@ -106,7 +106,11 @@ fn a_one_byte_change_to_an_expected_receipt_or_root_fails_the_replay() {
         (
             "gas used",
             gas_end,
-            if last_digit == b'9' { b'8' } else { last_digit + 1 },
+            if last_digit == b'9' {
+                b'8'
+            } else {
+                last_digit + 1
+            },
         ),
         (
             "post-state root",
@@ -115,7 +119,9 @@ fn a_one_byte_change_to_an_expected_receipt_or_root_fails_the_replay() {
         ),
     ];
     for (what, at, byte) in changes {
-        let tampered = dir.path().join(format!("tampered-{}.json", what.replace(' ', "-")));
+        let tampered = dir
+            .path()
+            .join(format!("tampered-{}.json", what.replace(' ', "-")));
         std::fs::write(&tampered, with_byte(&text, at, byte)).unwrap();
         let err = replay_file(&tampered).expect_err(what);
         let expected = match what {
