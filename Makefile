@@ -13,7 +13,7 @@ WORKSPACE := --locked --workspace
 TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),$(CURDIR)/target)
 BIN := $(TARGET_DIR)/debug
 
-.PHONY: help toolchain lint-tools fuzz-tools wasm bins test test-bundle-env lint check gas bundle differential demo bench
+.PHONY: help toolchain lint-tools fuzz-tools wasm bins test test-bundle-env lint check gas bundle differential demo bench vectors
 .PHONY: reliability reliability-ci reliability-tests fuzz fuzz-run fuzz-smoke reliability-summary
 
 help:
@@ -23,6 +23,7 @@ help:
 	@echo "make gas           gas per step and Wasm size next to the built-in payment channel"
 	@echo "make bundle        write the devnet bundle as a CAR ($(BUNDLE_CAR))"
 	@echo "make differential  ours vs a real bundle's payment channel (needs PAYCH_BUILTIN_BUNDLE)"
+	@echo "make vectors       test vectors (public schema) of every scenario to $(VECTORS_DIR), then replays them"
 	@echo "make demo          paych walkthrough: the whole payment channel story on a fresh temporary devnet"
 	@echo "make bench         vouchers created/checked per second, raw secp256k1 rates, messages applied per second"
 	@echo "make reliability   large property/FVM runs, malformed inputs, every fuzz target $(FUZZ_SECONDS)s; one summary"
@@ -136,6 +137,15 @@ fuzz: fuzz-run
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+# Message-class test vectors of every scenario and the walkthrough: our
+# bundle, and with PAYCH_BUILTIN_BUNDLE that bundle with our payment channel
+# and with its own. Replayed in a process of their own, as the standard runner.
+VECTORS_DIR := $(CURDIR)/target/test-vectors
+
+vectors: bins
+	$(BIN)/vectors write $(VECTORS_DIR)
+	$(BIN)/vectors replay $(VECTORS_DIR)
 
 demo: bins
 	$(BIN)/paych walkthrough

@@ -72,8 +72,18 @@ impl<B: Blockstore> GenesisBuilder<B> {
             manifest,
             total_supply: TokenAmount::default(),
         };
+        // The system actor names the manifest's data (its list of name and
+        // code pairs), as on Filecoin's chains: that is where the FVM reads
+        // the built-in actors when no manifest is passed to it, as the
+        // standard test-vector runner does.
+        let (_version, manifest_data): (u32, Cid) = builder
+            .tree
+            .store()
+            .get_cbor(&manifest_cid)
+            .context("cannot read the manifest")?
+            .ok_or_else(|| anyhow!("the manifest block is missing"))?;
         let system_state = builder.put_state(&system_actor::State {
-            builtin_actors: manifest_cid,
+            builtin_actors: manifest_data,
         })?;
         builder.set(
             SYSTEM_ACTOR_ID,

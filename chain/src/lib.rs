@@ -13,7 +13,11 @@
 //!   of exit codes and methods;
 //! - [`state`]: readers of the state tree: actors, account keys, robust
 //!   addresses and decoded payment channels;
-//! - [`blocks`]: blockstores for committed blocks and uncommitted overlays.
+//! - [`blocks`]: blockstores for committed blocks and uncommitted overlays;
+//! - [`trace`]: what a message did, as a call tree with gas charges, and
+//!   its compact encoding;
+//! - [`vector`]: message-class test vectors (the public schema), recorded
+//!   from a group of messages and replayed as the standard runner does.
 //!
 //! Nothing here persists anything: the devnet commits what a message wrote
 //! into its repository, the harness keeps it in memory.
@@ -25,6 +29,8 @@ pub mod machine;
 pub mod message;
 pub mod receipt;
 pub mod state;
+pub mod trace;
+pub mod vector;
 
 pub use config::{ChainConfig, Head};
 

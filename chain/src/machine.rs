@@ -21,7 +21,7 @@ use fvm::call_manager::DefaultCallManager;
 use fvm::engine::{EnginePool, MultiEngine};
 use fvm::executor::{ApplyKind, ApplyRet, DefaultExecutor, Executor};
 use fvm::externs::{Chain, Consensus, Externs, Rand};
-use fvm::machine::{DefaultMachine, Machine as FvmMachine, NetworkConfig};
+use fvm::machine::{DefaultMachine, Machine as FvmMachine, MachineContext, NetworkConfig};
 use fvm::state_tree::StateTree;
 use fvm::trace::ExecutionEvent;
 use fvm_ipld_blockstore::Blockstore;
@@ -29,7 +29,9 @@ use fvm_ipld_encoding::DAG_CBOR;
 use fvm_shared::IDENTITY_HASH;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::consensus::ConsensusFault;
+use fvm_shared::econ::TokenAmount;
 use fvm_shared::message::Message;
+use fvm_shared::version::NetworkVersion;
 
 use crate::blocks::{BlockSource, Overlay};
 use crate::config::{ChainConfig, Head};
@@ -71,15 +73,48 @@ impl<B: Blockstore + 'static> Machine<B> {
     ) -> anyhow::Result<Self> {
         let mut network = NetworkConfig::new(config.network_version);
         network.override_actors(config.manifest);
-        if options.actor_debugging {
-            network.enable_actor_debugging();
-        }
-        let engine = engine_for(&network)?;
         let mut context = network.for_epoch(epoch, config.timestamp(epoch), root);
         context.set_base_fee(config.base_fee.clone());
+        Self::with_context(context, store, options)
+    }
+
+    /// Starts a machine as the standard test-vector runner (ref-fvm's
+    /// `testing/conformance`) builds one: `NetworkConfig::new(nv)` with the
+    /// manifest read from the system actor's state and no actor debugging,
+    /// UNIX time `epoch * 30`, the given base fee and circulating supply.
+    pub fn start_as_runner(
+        store: B,
+        network_version: NetworkVersion,
+        epoch: ChainEpoch,
+        root: Cid,
+        base_fee: TokenAmount,
+        circ_supply: TokenAmount,
+        options: MachineOptions,
+    ) -> anyhow::Result<Self> {
+        let network = NetworkConfig::new(network_version);
+        let mut context = network.for_epoch(epoch, (epoch * 30) as u64, root);
+        context.set_base_fee(base_fee);
+        context.set_circulating_supply(circ_supply);
+        let options = MachineOptions {
+            actor_debugging: false,
+            ..options
+        };
+        Self::with_context(context, store, options)
+    }
+
+    fn with_context(
+        mut context: MachineContext,
+        store: B,
+        options: MachineOptions,
+    ) -> anyhow::Result<Self> {
+        if options.actor_debugging {
+            context.network.enable_actor_debugging();
+        }
         if options.tracing {
             context.enable_tracing();
         }
+        let engine = engine_for(&context.network)?;
+        let epoch = context.epoch;
         let machine = Inner::new(&context, store, ChainExterns)?;
         Ok(Self {
             executor: InnerExecutor::new(engine, machine)?,
@@ -179,14 +214,21 @@ pub fn execute_next(
             trace: ret.exec_trace,
         })
     };
+    with_execution_stack(run).context("the FVM failed to execute the message")
+}
+
+/// Runs `f` on a thread with the stack the FVM asks for.
+pub fn with_execution_stack<T: Send>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> anyhow::Result<T> {
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("fvm-execute".into())
             .stack_size(EXECUTION_STACK)
-            .spawn_scoped(scope, run)
+            .spawn_scoped(scope, f)
             .context("cannot start the execution thread")?;
         match handle.join() {
-            Ok(result) => result.context("the FVM failed to execute the message"),
+            Ok(result) => result,
             Err(_) => Err(anyhow::anyhow!(
                 "the FVM panicked while executing the message"
             )),

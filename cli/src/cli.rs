@@ -104,6 +104,16 @@ pub enum Command {
     List,
     /// A channel's on-chain state, decoded.
     Inspect { channel: String },
+    /// Read the chain's state.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// The actors whose balance, nonce or state changed between the states
+    /// in force at two epochs, payment channels decoded (fields and lanes).
+    Diff { from_epoch: i64, to_epoch: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -136,6 +146,14 @@ pub enum DevnetCommand {
     /// Check the repo: SQLite integrity, head against the last receipt, and
     /// that balances add up to the genesis supply.
     Verify,
+    /// `devnet verify`, plus the payment channel actor's state invariants on
+    /// every payment channel in the current state; reports each violation.
+    Check,
+    /// Write every applied message as a test vector (public schema) to DIR.
+    ExportVectors {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,6 +166,15 @@ pub enum ChainCommand {
     Messages {
         #[arg(long, default_value_t = 20)]
         limit: usize,
+    },
+    /// What an applied message did: its calls as a tree (Lotus's
+    /// --exec-trace), each method named from the callee's code.
+    Trace {
+        #[arg(value_name = "MESSAGE_CID")]
+        cid: String,
+        /// Also list each call's gas charges (compute and storage).
+        #[arg(long)]
+        gas: bool,
     },
 }
 

@@ -19,8 +19,8 @@ use paych_manager::rules::decode_voucher;
 use paych_manager::{Conditions, DecodedVoucher, PaychManager};
 
 use crate::cli::{
-    ChainCommand, Cli, Command, ConditionArgs, DevnetCommand, LaneCommand, VoucherCommand,
-    WalletCommand,
+    ChainCommand, Cli, Command, ConditionArgs, DevnetCommand, LaneCommand, StateCommand,
+    VoucherCommand, WalletCommand,
 };
 use crate::output::*;
 
@@ -113,6 +113,12 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
             let net = open(&dir, notes)?;
             Ok(Output::of(&manager(&net).inspect(&channel)?))
         }
+        Command::State(StateCommand::Diff {
+            from_epoch,
+            to_epoch,
+        }) => Ok(Output::of(
+            &open(&dir, notes)?.state_diff(*from_epoch, *to_epoch)?,
+        )),
     }
 }
 
@@ -156,6 +162,13 @@ fn devnet(cmd: &DevnetCommand, dir: &Path, notes: &mut Vec<String>) -> Result<Ou
             let channels = manager(&net).check_channels()?;
             Ok(Output::of(&RepoVerified { chain, channels }))
         }
+        DevnetCommand::Check => {
+            let net = open(dir, notes)?;
+            Ok(Output::of(&crate::inspect::checked(&net, manager(&net))?))
+        }
+        DevnetCommand::ExportVectors { dir: out } => {
+            Ok(Output::of(&open(dir, notes)?.export_vectors(out)?))
+        }
     }
 }
 
@@ -167,6 +180,10 @@ fn chain(cmd: &ChainCommand, net: &LocalDevnet) -> Result<Output> {
             head: net.advance(*epochs)?.into(),
         })),
         ChainCommand::Messages { limit } => Ok(Output::of(&Messages(net.messages(*limit)?))),
+        ChainCommand::Trace { cid, gas } => Ok(Output::of(&crate::inspect::Traced {
+            report: net.message_trace(&crate::inspect::parse_cid(cid)?)?,
+            gas: *gas,
+        })),
     }
 }
 

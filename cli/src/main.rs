@@ -14,6 +14,7 @@ macro_rules! out {
 
 mod cli;
 mod commands;
+mod inspect;
 mod output;
 mod render;
 mod walkthrough;

@@ -1105,3 +1105,158 @@ fn bad_condition_flags_are_one_line_errors_that_change_nothing() {
     }
     assert_eq!(repo.snapshot(), before, "failed commands change nothing");
 }
+
+/// A repo kept by `paych walkthrough --keep`, removed when dropped.
+struct KeptWalkthrough {
+    repo: PathBuf,
+}
+
+impl Drop for KeptWalkthrough {
+    fn drop(&mut self) {
+        if let Some(parent) = self.repo.parent() {
+            let _ = std::fs::remove_dir_all(parent);
+        }
+    }
+}
+
+#[test]
+fn walkthrough_history_can_be_traced_checked_diffed_and_exported_as_vectors() {
+    let out = Command::new(BIN)
+        .env_remove("PAYCH_BUILTIN_BUNDLE")
+        .args(["walkthrough", "--keep", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kept = KeptWalkthrough {
+        repo: PathBuf::from(report["repo"].as_str().expect("kept repo path")),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repo {
+        _dir: dir,
+        path: kept.repo.clone(),
+    };
+
+    // chain trace on the voucher submit: the channel calls the account
+    // actor's AuthenticateMessage, with gas per call.
+    let messages = repo.json(&["chain", "messages"]);
+    let messages = messages.as_array().unwrap();
+    let submit = messages
+        .iter()
+        .find(|m| m["method_name"] == "UpdateChannelState")
+        .expect("the walkthrough submits a voucher");
+    let cid = submit["cid"].as_str().unwrap();
+    let text = repo.ok(&["chain", "trace", cid]);
+    assert!(
+        text.contains("(t0103, paymentchannel) UpdateChannelState"),
+        "{text}"
+    );
+    let auth = text
+        .lines()
+        .find(|l| l.contains("AuthenticateMessage"))
+        .unwrap_or_else(|| panic!("no AuthenticateMessage call: {text}"));
+    assert!(
+        auth.contains("└─ t0103 -> t0100 (account) AuthenticateMessage"),
+        "{auth}"
+    );
+    assert!(auth.contains("Ok(0)") && auth.contains("; gas "), "{auth}");
+    let with_gas = repo.ok(&["chain", "trace", cid, "--gas"]);
+    assert!(with_gas.contains("OnRecoverSecpPublicKey"), "{with_gas}");
+    assert!(with_gas.contains("OnChainMessage"), "{with_gas}");
+    assert!(with_gas.contains(" compute + "), "{with_gas}");
+    let trace = repo.json(&["chain", "trace", cid]);
+    let top = &trace["calls"][0];
+    assert_eq!(top["method_name"], "UpdateChannelState");
+    assert_eq!(top["actor"], "paymentchannel");
+    let inner = &top["calls"][0];
+    assert_eq!(inner["method_name"], "AuthenticateMessage");
+    assert_eq!(inner["actor"], "account");
+    assert_eq!(inner["exit_code"], 0);
+    assert!(inner["gas"].as_u64().unwrap() > 0);
+    assert!(top["total_gas"].as_u64().unwrap() > inner["total_gas"].as_u64().unwrap());
+    let charged: u64 = inner["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["compute_milligas"].as_u64().unwrap() + c["storage_milligas"].as_u64().unwrap())
+        .sum();
+    assert_eq!(charged.div_ceil(1000), inner["gas"].as_u64().unwrap());
+    // The Collect deletes the channel; its calls are still named.
+    let collect = messages
+        .iter()
+        .find(|m| m["method_name"] == "Collect")
+        .unwrap();
+    let text = repo.ok(&["chain", "trace", collect["cid"].as_str().unwrap()]);
+    assert!(text.contains("(t0103, paymentchannel) Collect"), "{text}");
+    assert_eq!(text.matches("(account) Send, value ").count(), 2, "{text}");
+    let err = repo.fails(&["chain", "trace", "not-a-cid"]);
+    assert!(err.contains("invalid message CID"), "{err}");
+    // A well-formed CID that names no applied message.
+    let mut unknown = cid.to_string().into_bytes();
+    unknown[20] = if unknown[20] == b'a' { b'b' } else { b'a' };
+    let unknown = String::from_utf8(unknown).unwrap();
+    let err = repo.fails(&["chain", "trace", &unknown]);
+    assert!(err.contains("no message"), "{err}");
+
+    // state diff across settle: the channel starts settling.
+    let settle = messages
+        .iter()
+        .find(|m| m["method_name"] == "Settle")
+        .unwrap();
+    let at = settle["epoch"].as_i64().unwrap();
+    let diff = repo.json(&["state", "diff", &(at - 1).to_string(), &at.to_string()]);
+    let channel = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["actor"] == "paymentchannel")
+        .expect("the channel changed");
+    assert_eq!(channel["before"]["channel"]["settling_at"], 0);
+    assert_eq!(channel["after"]["channel"]["settling_at"], at + 1440);
+    let text = repo.ok(&["state", "diff", &(at - 1).to_string(), &at.to_string()]);
+    assert!(
+        text.contains(&format!("settling_at: 0 -> {}", at + 1440)),
+        "{text}"
+    );
+    let submitted = submit["epoch"].as_i64().unwrap();
+    let text = repo.ok(&["state", "diff", &at.to_string(), &submitted.to_string()]);
+    assert!(
+        text.contains("lane 0: (none) -> redeemed 4 FIL, nonce 2"),
+        "{text}"
+    );
+    assert!(text.contains("to_send: 0 FIL -> 4 FIL"), "{text}");
+    let err = repo.fails(&["state", "diff", "5", "2"]);
+    assert!(err.contains("must not be after"), "{err}");
+    let err = repo.fails(&["state", "diff", "0", "99999"]);
+    assert!(err.contains("not on the chain"), "{err}");
+
+    // The history as vectors, each replayed from its file alone as the
+    // standard runner would.
+    let out = tempfile::tempdir().unwrap();
+    let exported = repo.json(&["devnet", "export-vectors", out.path().to_str().unwrap()]);
+    let files = exported["files"].as_array().unwrap();
+    assert_eq!(files.len(), messages.len());
+    for file in files {
+        let vector =
+            paych_chain::vector::TestVector::from_file(Path::new(file.as_str().unwrap())).unwrap();
+        paych_chain::vector::replay(&vector).unwrap_or_else(|e| panic!("{file}: {e:#}"));
+    }
+
+    // devnet check: verify's checks and the invariants of every channel on
+    // chain (the walkthrough's was collected; a new one is checked).
+    let checked = repo.json(&["devnet", "check"]);
+    assert_eq!(checked["ok"], true);
+    assert_eq!(checked["payment_channels"].as_array().unwrap().len(), 0);
+    let wallets = repo.wallets();
+    repo.ok(&["add-funds", &wallets[0], &wallets[2], "1"]);
+    let checked = repo.json(&["devnet", "check"]);
+    let channels = checked["payment_channels"].as_array().unwrap();
+    assert_eq!(channels.len(), 1);
+    assert_eq!(channels[0]["violations"].as_array().unwrap().len(), 0);
+    let text = repo.ok(&["devnet", "check"]);
+    assert!(text.contains("invariants hold on all 1 channels"), "{text}");
+}

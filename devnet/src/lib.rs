@@ -9,7 +9,9 @@
 //!   `paych-chain`) in the next epoch and committed with their receipt in one
 //!   write unit;
 //! - [`wallet`]: keys, Lotus's wallet verbs;
-//! - [`genesis`]: what a new repository starts with.
+//! - [`genesis`]: what a new repository starts with;
+//! - [`inspect`]: message traces, the channel invariants, state diffs and
+//!   the history as test vectors.
 //!
 //! The payment-channel manager (`paych-manager`) works over this chain; the
 //! `paych` command line over both.
@@ -18,6 +20,7 @@ pub mod addr;
 pub mod chain_node;
 pub mod error;
 pub mod genesis;
+pub mod inspect;
 pub mod json;
 pub mod node;
 pub mod pool;

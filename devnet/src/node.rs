@@ -21,6 +21,7 @@ use paych_chain::config::BLOCK_GAS_LIMIT;
 use paych_chain::machine::{MachineOptions, execute_next};
 use paych_chain::message::{GAS_OVERESTIMATION_PERCENT, new_message};
 use paych_chain::receipt::exit_code_name;
+use paych_chain::trace::MessageTrace;
 use paych_chain::{ChainConfig, Head, Receipt, SignedMessage};
 use paych_client::Key;
 use paych_client::amount::format_fil;
@@ -265,13 +266,25 @@ impl<R: Repo> Devnet<R> {
             self.lookup(&tree, &signed.message.to)?
                 .and_then(|(_, actor)| self.builtin_type(&actor.code))
         };
-        let executed = self.execute(
+        let executed = execute_next(
+            &self.info.config,
+            self.repo.blocks(),
             head,
             signed.message.clone(),
             ApplyKind::Explicit,
             signed.chain_length(),
-        )?;
+            // The trace is kept with the message (`paych chain trace`);
+            // tracing changes no receipt or gas.
+            MachineOptions {
+                tracing: true,
+                ..MachineOptions::default()
+            },
+        )
+        .context("cannot execute the message")?;
         check_receipt(&executed.receipt)?;
+        let trace = MessageTrace::from_events(&executed.trace)
+            .and_then(|t| t.encode())
+            .context("cannot encode the execution trace")?;
         let mut record = MessageRecord {
             seq: 0,
             epoch: executed.epoch,
@@ -288,6 +301,7 @@ impl<R: Repo> Devnet<R> {
             state_root: executed.state_root,
         })?;
         record.seq = tx.record_message(&record)?;
+        tx.put_trace(record.seq, &trace)?;
         Ok(record)
     }
 

@@ -13,7 +13,10 @@
 //!
 //! After every message the harness checks the state invariants of every
 //! channel it created, and it records each step (label, exit code, gas, the
-//! decoded channel) so that two runs can be compared.
+//! decoded channel) so that two runs can be compared. It also records the
+//! messages of each epoch as a [`MessageGroup`] (pre-state root, messages,
+//! receipts, post-state root): the makings of a test vector
+//! ([`Harness::vector_groups`], [`as_vector_runner`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -30,6 +33,7 @@ use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
+use fvm_shared::message::Message;
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
 use paych_actor::testing::check_state_invariants;
 use paych_actor::{
@@ -40,6 +44,7 @@ use paych_chain::genesis::GenesisBuilder;
 use paych_chain::machine::{Machine, MachineOptions, MachineStore};
 use paych_chain::message::new_message;
 use paych_chain::state::{PaychState, payment_channel};
+use paych_chain::vector::{MessageGroup, VectorReceipt};
 use paych_chain::{ChainConfig, SignedMessage};
 use paych_client::{Key, KeyType, voucher};
 
@@ -186,10 +191,15 @@ impl HarnessBuilder {
         let config = ChainConfig::new(genesis.manifest);
         let options = MachineOptions {
             tracing: self.tracing,
-            actor_debugging: true,
+            // Debugging changes gas (it is consensus-critical), so machines
+            // recording test vectors run without it, as the runner's do.
+            actor_debugging: !VECTOR_RUNNER.with(Cell::get),
         };
         let machine = Machine::start(&config, genesis.store, 0, genesis.state_root, options)?;
         Ok(Harness {
+            start_root: genesis.state_root,
+            groups: Vec::new(),
+            open_group: None,
             config,
             options,
             manifest,
@@ -201,6 +211,24 @@ impl HarnessBuilder {
             mismatches: RefCell::new(Vec::new()),
         })
     }
+}
+
+thread_local! {
+    static VECTOR_RUNNER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every harness it builds on this thread configured as the
+/// standard test-vector runner's machine (no actor debugging), so that the
+/// groups it records replay with the same gas.
+pub fn as_vector_runner<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            VECTOR_RUNNER.with(|r| r.set(self.0));
+        }
+    }
+    let _reset = Reset(VECTOR_RUNNER.with(|r| r.replace(true)));
+    f()
 }
 
 /// The bundle selected by the environment (see [`HarnessBuilder::from_env`]).
@@ -218,6 +246,12 @@ pub struct Harness {
     manifest: Manifest,
     paych_code: Cid,
     machine: Option<Machine<MemoryBlockstore>>,
+    /// The state root the running machine started from.
+    start_root: Cid,
+    /// Closed groups of messages, one per stretch of an epoch.
+    groups: Vec<MessageGroup>,
+    /// The group of the running machine, if it applied any message.
+    open_group: Option<MessageGroup>,
     channels: Vec<ActorID>,
     steps: Vec<Step>,
     /// In lenient mode failed expectations are recorded instead of panicking
@@ -246,6 +280,8 @@ impl Harness {
         }
         let machine = self.machine.take().expect("machine running");
         let (root, store) = machine.finish().expect("flush state");
+        self.close_group(root);
+        self.start_root = root;
         self.machine = Some(
             Machine::start(&self.config, store, epoch, root, self.options)
                 .expect("restart machine"),
@@ -254,6 +290,49 @@ impl Harness {
 
     pub fn advance(&mut self, epochs: ChainEpoch) {
         self.set_epoch(self.epoch() + epochs);
+    }
+
+    /// The chain configuration messages run with.
+    pub fn chain_config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    /// Every group of messages applied so far, each with its post-state root
+    /// (the running machine's state is flushed for the last one). Their
+    /// pre-states' blocks are all in [`Harness::store`].
+    pub fn vector_groups(&mut self) -> anyhow::Result<Vec<MessageGroup>> {
+        if self.open_group.is_some() {
+            let root = self.machine_mut().flush()?;
+            self.close_group(root);
+            self.start_root = root;
+        }
+        Ok(self.groups.clone())
+    }
+
+    fn close_group(&mut self, post_root: Cid) {
+        if let Some(mut group) = self.open_group.take() {
+            group.post_root = post_root;
+            self.groups.push(group);
+        }
+    }
+
+    fn record_in_group(&mut self, label: &str, message: Message, ret: &ApplyRet) {
+        let (epoch, pre_root) = (self.epoch(), self.start_root);
+        let group = self.open_group.get_or_insert_with(|| MessageGroup {
+            epoch,
+            pre_root,
+            messages: Vec::new(),
+            receipts: Vec::new(),
+            post_root: pre_root,
+            labels: Vec::new(),
+        });
+        group.messages.push(message);
+        group.receipts.push(VectorReceipt {
+            exit_code: ret.msg_receipt.exit_code,
+            return_data: ret.msg_receipt.return_data.to_vec(),
+            gas_used: ret.msg_receipt.gas_used,
+        });
+        group.labels.push(label.to_string());
     }
 
     /// The payment channel code this harness runs.
@@ -374,6 +453,7 @@ impl Harness {
                 signed.chain_length(),
             )
             .unwrap_or_else(|e| panic!("{label}: the FVM failed to apply the message: {e:#}"));
+        self.record_in_group(label, signed.message, &ret);
 
         self.check_invariants(label);
         let subject = self.resolve(&to).filter(|id| self.channels.contains(id));

@@ -8,9 +8,12 @@
 //!   written once and used by the tests, the gas report and differential runs.
 //! - [`differential`]: runs scenarios against two payment channel codes and
 //!   reports every receipt that differs.
+//! - [`vectors`]: writes the scenarios' message groups as public-schema test
+//!   vectors.
 
 pub mod differential;
 pub mod harness;
 pub mod scenarios;
+pub mod vectors;
 
 pub use harness::{Channel, Harness, HarnessBuilder, Party, Step};

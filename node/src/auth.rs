@@ -71,7 +71,9 @@ impl Secret {
         match std::fs::read(path) {
             Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
                 .map(Self)
-                .map_err(|_| std::io::Error::other(format!("{} is not a 32-byte secret", path.display()))),
+                .map_err(|_| {
+                    std::io::Error::other(format!("{} is not a 32-byte secret", path.display()))
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret = Self::generate();
                 write_private(path, &secret.0)?;
@@ -122,7 +124,13 @@ impl Secret {
         }
         let payload: Payload =
             serde_json::from_slice(&BASE64URL_NOPAD.decode(payload.as_bytes()).ok()?).ok()?;
-        Some(payload.allow.iter().filter_map(|p| Perm::parse(p)).collect())
+        Some(
+            payload
+                .allow
+                .iter()
+                .filter_map(|p| Perm::parse(p))
+                .collect(),
+        )
     }
 }
 
@@ -158,14 +166,21 @@ mod tests {
             secret.verify(&token),
             Some(vec![Perm::Read, Perm::Write, Perm::Sign])
         );
-        assert_eq!(Secret::generate().verify(&token), None, "another node's secret");
+        assert_eq!(
+            Secret::generate().verify(&token),
+            None,
+            "another node's secret"
+        );
         let mut forged = token.clone();
         forged.push('x');
         assert_eq!(secret.verify(&forged), None);
         // A payload swapped for more permissions breaks the signature.
         let parts: Vec<&str> = token.split('.').collect();
         let admin = BASE64URL_NOPAD.encode(br#"{"Allow":["read","write","sign","admin"]}"#);
-        assert_eq!(secret.verify(&format!("{}.{admin}.{}", parts[0], parts[2])), None);
+        assert_eq!(
+            secret.verify(&format!("{}.{admin}.{}", parts[0], parts[2])),
+            None
+        );
         assert_eq!(secret.verify("not.a.token"), None);
         assert_eq!(secret.verify(""), None);
     }

@@ -51,12 +51,16 @@ impl ApiInfo {
 /// `http://host:port` from a multiaddr (`/ip4/H/tcp/P/http`, `/dns/...`) or
 /// a URL.
 pub fn base_url(address: &str) -> Result<String, String> {
-    if let Some(rest) = address.strip_prefix("http://").or(address.strip_prefix("ws://")) {
+    if let Some(rest) = address
+        .strip_prefix("http://")
+        .or(address.strip_prefix("ws://"))
+    {
         return Ok(format!("http://{}", rest.trim_end_matches('/')));
     }
     let parts: Vec<&str> = address.split('/').collect();
     match parts.as_slice() {
-        ["", "ip4" | "dns" | "dns4", host, "tcp", port, ..] | ["", "ip6", host, "tcp", port, ..] => {
+        ["", "ip4" | "dns" | "dns4", host, "tcp", port, ..]
+        | ["", "ip6", host, "tcp", port, ..] => {
             let host = if parts[1] == "ip6" {
                 format!("[{host}]")
             } else {
@@ -196,7 +200,10 @@ mod tests {
         let bare = ApiInfo::parse("/ip4/127.0.0.1/tcp/9/http").unwrap();
         assert_eq!(bare.token, None);
         let url = ApiInfo::parse("http://127.0.0.1:5678").unwrap();
-        assert_eq!((url.token, url.url.as_str()), (None, "http://127.0.0.1:5678"));
+        assert_eq!(
+            (url.token, url.url.as_str()),
+            (None, "http://127.0.0.1:5678")
+        );
         let both = ApiInfo::parse("tok:http://127.0.0.1:5678").unwrap();
         assert_eq!(both.token.as_deref(), Some("tok"));
         assert!(ApiInfo::parse("tok:nowhere").is_err());

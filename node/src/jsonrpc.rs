@@ -81,7 +81,10 @@ pub struct Call {
 /// and the error to answer with.
 pub fn parse_call(value: Value) -> Result<Call, (Option<Value>, RpcError)> {
     let Value::Object(mut object) = value else {
-        return Err((None, RpcError::new(INVALID_REQUEST, "request is not an object")));
+        return Err((
+            None,
+            RpcError::new(INVALID_REQUEST, "request is not an object"),
+        ));
     };
     let id = match object.remove("id") {
         None => None,
@@ -144,8 +147,8 @@ mod tests {
 
     #[test]
     fn requests_parse_as_go_jsonrpc_accepts_them() {
-        let call = parse_call(json!({"jsonrpc": "2.0", "method": "Filecoin.Version", "id": 1}))
-            .unwrap();
+        let call =
+            parse_call(json!({"jsonrpc": "2.0", "method": "Filecoin.Version", "id": 1})).unwrap();
         assert!(call.params.is_empty(), "params may be missing");
         assert_eq!(call.id, Some(json!(1)));
         let call = parse_call(json!({"method": "Filecoin.X", "params": null, "id": "a"})).unwrap();
@@ -154,8 +157,8 @@ mod tests {
         assert_eq!(note.id, None, "no id: a notification");
         let (_, err) = parse_call(json!({"id": 1})).unwrap_err();
         assert_eq!(err.code, INVALID_REQUEST);
-        let (_, err) = parse_call(json!({"id": 1, "method": "Filecoin.X", "params": {"a": 1}}))
-            .unwrap_err();
+        let (_, err) =
+            parse_call(json!({"id": 1, "method": "Filecoin.X", "params": {"a": 1}})).unwrap_err();
         assert_eq!(err.code, PARSE_ERROR);
         assert_eq!(lotus_name("rpc.discover"), Some("Discover"));
         assert_eq!(lotus_name("Filecoin.ChainHead"), Some("ChainHead"));
@@ -170,7 +173,10 @@ mod tests {
         assert_eq!(RpcError::method("no").http_status(), 200);
         assert_eq!(RpcError::new(ACTOR_NOT_FOUND, "").http_status(), 200);
         let body = response(Some(json!(0)), Err(RpcError::method("boom")));
-        assert_eq!(body, json!({"jsonrpc": "2.0", "id": 0, "error": {"code": 1, "message": "boom"}}));
+        assert_eq!(
+            body,
+            json!({"jsonrpc": "2.0", "id": 0, "error": {"code": 1, "message": "boom"}})
+        );
         assert!(body.get("result").is_none());
     }
 }

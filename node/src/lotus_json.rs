@@ -59,14 +59,18 @@ impl Fields {
     pub fn opt<T: FromLotus>(&self, name: &str) -> Result<Option<T>, DecodeError> {
         match self.0.get(&name.to_ascii_lowercase()) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => T::from_lotus(v).map(Some).map_err(|e| format!("{name}: {e}")),
+            Some(v) => T::from_lotus(v)
+                .map(Some)
+                .map_err(|e| format!("{name}: {e}")),
         }
     }
 }
 
 impl FromLotus for Address {
     fn from_lotus(v: &Value) -> Result<Self, DecodeError> {
-        let text = v.as_str().ok_or_else(|| format!("expected an address string, got {v}"))?;
+        let text = v
+            .as_str()
+            .ok_or_else(|| format!("expected an address string, got {v}"))?;
         if text.is_empty() || text == "<empty>" {
             return Err("the undefined address".to_string());
         }
@@ -110,7 +114,8 @@ impl FromLotus for Cid {
             .get("/")
             .and_then(Value::as_str)
             .ok_or_else(|| format!("a CID is {{\"/\": \"...\"}}, got {v}"))?;
-        text.parse().map_err(|e| format!("{text:?} is not a CID: {e}"))
+        text.parse()
+            .map_err(|e| format!("{text:?} is not a CID: {e}"))
     }
 }
 

@@ -21,6 +21,7 @@ struct State {
     meta: BTreeMap<String, String>,
     head: Option<Head>,
     messages: Vec<MessageRecord>,
+    traces: BTreeMap<u64, Vec<u8>>,
     keys: Vec<Key>,
     channels: Vec<ChannelRecord>,
     vouchers: Vec<VoucherRecord>,
@@ -156,6 +157,19 @@ impl Store for Unit<'_> {
 
     fn message_count(&self) -> Result<u64> {
         Ok(self.state.messages.len() as u64)
+    }
+
+    fn message_by_cid(&self, cid: &Cid) -> Result<Option<MessageRecord>> {
+        Ok(self.state.messages.iter().find(|m| m.cid == *cid).cloned())
+    }
+
+    fn put_trace(&mut self, seq: u64, trace: &[u8]) -> Result<()> {
+        self.state.traces.insert(seq, trace.to_vec());
+        Ok(())
+    }
+
+    fn trace(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.state.traces.get(&seq).cloned())
     }
 
     fn put_key(&mut self, key: &Key) -> Result<bool> {

@@ -168,6 +168,13 @@ pub trait Store {
     /// The most recent `limit` messages, oldest first.
     fn messages(&self, limit: usize) -> Result<Vec<MessageRecord>>;
     fn message_count(&self) -> Result<u64>;
+    /// The applied message with this CID.
+    fn message_by_cid(&self, cid: &Cid) -> Result<Option<MessageRecord>>;
+    /// Keeps a message's encoded execution trace (see
+    /// `paych_chain::trace::MessageTrace::encode`), by its sequence number.
+    fn put_trace(&mut self, seq: u64, trace: &[u8]) -> Result<()>;
+    /// The encoded execution trace of message `seq`, if it was kept.
+    fn trace(&self, seq: u64) -> Result<Option<Vec<u8>>>;
 
     /// Stores a key; `false` if it was already there.
     fn put_key(&mut self, key: &Key) -> Result<bool>;

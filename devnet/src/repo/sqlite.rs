@@ -164,6 +164,14 @@ fn migrate(conn: &Connection) -> Result<()> {
             ))?;
         }
     }
+    // Each message's execution trace (compact, versioned CBOR), written with
+    // the message; messages applied before the devnet kept them have none.
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS traces (
+            seq INTEGER PRIMARY KEY REFERENCES messages(seq),
+            data BLOB NOT NULL
+        )",
+    )?;
     Ok(())
 }
 
@@ -472,6 +480,26 @@ impl Store for SqliteStore<'_> {
             .conn
             .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?;
         Ok(n as u64)
+    }
+
+    fn message_by_cid(&self, cid: &Cid) -> Result<Option<MessageRecord>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE cid = ?1");
+        Ok(query_rows(self.conn, &sql, [cid.to_string()], message_from_row)?.pop())
+    }
+
+    fn put_trace(&mut self, seq: u64, trace: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO traces (seq, data) VALUES (?1, ?2)")?
+            .execute(params![to_i64(seq, "message sequence")?, trace])?;
+        Ok(())
+    }
+
+    fn trace(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM traces WHERE seq = ?1")?
+            .query_row([to_i64(seq, "message sequence")?], |r| r.get(0))
+            .optional()?)
     }
 
     fn put_key(&mut self, key: &Key) -> Result<bool> {

@@ -1,10 +1,11 @@
 //! The FVM suite: one test binary (linking the FVM is slow) with the
 //! conformance scenarios, the walkthrough, bundle loading and differential
-//! runs. Scenarios use the bundle the environment selects
+//! runs, test vectors. Scenarios use the bundle the environment selects
 //! (`PAYCH_BUILTIN_BUNDLE`), or the devnet stand-ins.
 
 mod bundle_loading;
 mod conformance;
+mod vectors;
 
 use std::sync::OnceLock;
 
