@@ -187,9 +187,70 @@ pub struct Executed {
     pub trace: Vec<ExecutionEvent>,
 }
 
-/// Executes `message` in the epoch after `parent`, over `blocks`, on a thread
-/// with the stack the FVM asks for. Nothing is written anywhere: the caller
-/// commits the returned blocks, or drops them.
+/// One message of an executed block: its receipt, the state root after it,
+/// and its trace (when the machine was tracing).
+pub struct Applied {
+    pub receipt: Receipt,
+    pub state_root: Cid,
+    pub trace: Vec<ExecutionEvent>,
+}
+
+/// Messages executed together in one epoch, not yet committed.
+pub struct ExecutedBlock {
+    pub epoch: ChainEpoch,
+    /// One per message, in order.
+    pub applied: Vec<Applied>,
+    /// The state root after the last message (the parent's with none).
+    pub state_root: Cid,
+    /// The new blocks the state roots need.
+    pub blocks: Vec<(Cid, Vec<u8>)>,
+}
+
+/// A message to execute, with what its inclusion gas is charged on.
+pub struct Included {
+    pub message: Message,
+    pub kind: ApplyKind,
+    pub inclusion_length: usize,
+}
+
+/// Executes `messages` in order in the epoch after `parent`, over `blocks`,
+/// on a thread with the stack the FVM asks for, flushing the state after
+/// each so every message has the root it left. Nothing is written anywhere:
+/// the caller commits the returned blocks, or drops them.
+pub fn execute_block(
+    config: &ChainConfig,
+    blocks: Arc<dyn BlockSource>,
+    parent: Head,
+    messages: Vec<Included>,
+    options: MachineOptions,
+) -> anyhow::Result<ExecutedBlock> {
+    let epoch = parent.epoch + 1;
+    let run = move || -> anyhow::Result<ExecutedBlock> {
+        let overlay = Arc::new(Overlay::new(blocks));
+        let mut machine =
+            Machine::start(config, overlay.clone(), epoch, parent.state_root, options)?;
+        let mut applied = Vec::with_capacity(messages.len());
+        for m in messages {
+            let ret = machine.apply(m.message, m.kind, m.inclusion_length)?;
+            applied.push(Applied {
+                receipt: Receipt::from(&ret),
+                state_root: machine.flush()?,
+                trace: ret.exec_trace,
+            });
+        }
+        let (state_root, _) = machine.finish()?;
+        Ok(ExecutedBlock {
+            epoch,
+            applied,
+            state_root,
+            blocks: overlay.take_writes(),
+        })
+    };
+    with_execution_stack(run).context("the FVM failed to execute the messages")
+}
+
+/// Executes one message in the epoch after `parent` (a block of one); see
+/// [`execute_block`].
 pub fn execute_next(
     config: &ChainConfig,
     blocks: Arc<dyn BlockSource>,
@@ -199,22 +260,29 @@ pub fn execute_next(
     inclusion_length: usize,
     options: MachineOptions,
 ) -> anyhow::Result<Executed> {
-    let epoch = parent.epoch + 1;
-    let run = move || -> anyhow::Result<Executed> {
-        let overlay = Arc::new(Overlay::new(blocks));
-        let mut machine =
-            Machine::start(config, overlay.clone(), epoch, parent.state_root, options)?;
-        let ret = machine.apply(message, kind, inclusion_length)?;
-        let (state_root, _) = machine.finish()?;
-        Ok(Executed {
-            epoch,
-            receipt: Receipt::from(&ret),
-            state_root,
-            blocks: overlay.take_writes(),
-            trace: ret.exec_trace,
-        })
-    };
-    with_execution_stack(run).context("the FVM failed to execute the message")
+    let block = execute_block(
+        config,
+        blocks,
+        parent,
+        vec![Included {
+            message,
+            kind,
+            inclusion_length,
+        }],
+        options,
+    )?;
+    let applied = block
+        .applied
+        .into_iter()
+        .next()
+        .context("a block of one message applied nothing")?;
+    Ok(Executed {
+        epoch: block.epoch,
+        receipt: applied.receipt,
+        state_root: block.state_root,
+        blocks: block.blocks,
+        trace: applied.trace,
+    })
 }
 
 /// Runs `f` on a thread with the stack the FVM asks for.

@@ -16,6 +16,7 @@ use paych_chain::genesis::GenesisBuilder;
 use paych_client::{Key, KeyType};
 
 use crate::addr;
+use crate::block::record_block;
 use crate::error::{Context, Error, Result};
 use crate::repo::{Store, meta};
 
@@ -120,6 +121,14 @@ pub(crate) fn write_genesis(store: &mut dyn Store, options: &GenesisOptions) -> 
         epoch: 0,
         state_root: genesis.state_root,
     })?;
+    record_block(
+        store,
+        0,
+        genesis.state_root,
+        &[],
+        timestamp,
+        &options.base_fee,
+    )?;
     for key in &keys {
         store.put_key(key)?;
     }

@@ -17,6 +17,7 @@
 //! `paych` command line over both.
 
 pub mod addr;
+pub mod block;
 pub mod chain_node;
 pub mod error;
 pub mod genesis;

@@ -18,7 +18,7 @@ use fvm_shared::version::NetworkVersion;
 use fvm_shared::{METHOD_SEND, MethodNum};
 use paych_bundle::Manifest;
 use paych_chain::config::BLOCK_GAS_LIMIT;
-use paych_chain::machine::{MachineOptions, execute_next};
+use paych_chain::machine::{Included, MachineOptions, execute_block, execute_next};
 use paych_chain::message::{GAS_OVERESTIMATION_PERCENT, new_message};
 use paych_chain::receipt::exit_code_name;
 use paych_chain::trace::MessageTrace;
@@ -29,6 +29,7 @@ use paych_client::amount::format_fil;
 use serde::Serialize;
 
 use crate::addr;
+use crate::block::record_block;
 use crate::chain_node::ChainNode;
 use crate::error::{Context, Error, Result};
 use crate::genesis::{GenesisOptions, write_genesis};
@@ -148,6 +149,16 @@ impl<R: Repo> Devnet<R> {
                 epoch: head.epoch + epochs,
                 state_root: head.state_root,
             };
+            // The epochs in between are null rounds; the new head has an
+            // empty block.
+            record_block(
+                store,
+                next.epoch,
+                next.state_root,
+                &[],
+                self.info.config.timestamp(next.epoch),
+                &self.info.config.base_fee,
+            )?;
             store.set_head(&next)?;
             Ok(next)
         })
@@ -189,9 +200,19 @@ impl<R: Repo> Devnet<R> {
         })
     }
 
-    /// Estimates, signs and applies a message inside the write unit `tx`.
-    /// Nothing is written unless it succeeds.
+    /// Estimates, signs and applies a message inside the write unit `tx`
+    /// (in a block with whatever the pool held). Nothing is written unless
+    /// it succeeds.
     pub fn push(&self, tx: &mut dyn Store, spec: &MessageSpec) -> Result<MessageRecord> {
+        let signed = self.sign_new(tx, spec)?;
+        self.submit(tx, &signed)
+    }
+
+    /// A message from a wallet address, with the sender's next nonce (after
+    /// its pooled messages), a gas limit from a dry run on top of the pool,
+    /// and the base fee as fee cap, signed by the wallet: what Lotus's
+    /// `MpoolPushMessage` builds.
+    pub fn sign_new(&self, tx: &dyn Store, spec: &MessageSpec) -> Result<SignedMessage> {
         let key = tx.key(&spec.from)?.ok_or_else(|| {
             Error::missing_key(format!(
                 "the wallet has no key for {}",
@@ -223,22 +244,33 @@ impl<R: Repo> Devnet<R> {
         let mut message = new_message(
             spec.from,
             spec.to,
-            sender.sequence,
+            self.next_nonce(tx, &spec.from)?,
             spec.method,
             spec.params.clone(),
             spec.value.clone(),
         );
-        message.gas_limit = self.estimate_gas(head, &message, &key)?;
+        message.gas_limit = self.estimate_gas(tx, &message, &key)?;
         message.gas_fee_cap = self.info.config.base_fee.clone();
-        let signed = SignedMessage::sign(message, &key);
-        self.submit(tx, &signed)
+        Ok(SignedMessage::sign(message, &key))
+    }
+
+    /// The nonce of `addr`'s next message: its actor's, after the messages
+    /// it has waiting in the pool (Lotus's `MpoolGetNonce`).
+    pub fn next_nonce(&self, store: &dyn Store, addr: &Address) -> Result<u64> {
+        let head = head_of(store)?;
+        let tree = self.state(store, &head.state_root)?;
+        let Some((id, actor)) = self.lookup(&tree, addr)? else {
+            return Ok(0);
+        };
+        Ok(actor.sequence + crate::pool::pending_from(&store.pool()?, &tree, id)?)
     }
 
     /// Lotus's gas estimate: the gas a dry run of the message uses (at the
-    /// block gas limit, on a throwaway copy of the state), times 1.25.
+    /// block gas limit, on top of the pooled messages, nothing committed),
+    /// times 1.25.
     pub fn estimate_gas(
         &self,
-        head: Head,
+        store: &dyn Store,
         message: &fvm_shared::message::Message,
         key: &Key,
     ) -> Result<u64> {
@@ -246,63 +278,140 @@ impl<R: Repo> Devnet<R> {
         trial.gas_limit = BLOCK_GAS_LIMIT;
         trial.gas_fee_cap = TokenAmount::default();
         let length = SignedMessage::sign(trial.clone(), key).chain_length();
-        let executed = self.execute(head, trial, ApplyKind::Explicit, length)?;
-        check_receipt(&executed.receipt)?;
-        let estimate = executed
-            .receipt
+        let mut messages = included(&store.pool()?);
+        messages.push(Included {
+            message: trial,
+            kind: ApplyKind::Explicit,
+            inclusion_length: length,
+        });
+        let block = execute_block(
+            &self.info.config,
+            self.repo.blocks(),
+            head_of(store)?,
+            messages,
+            MachineOptions::default(),
+        )
+        .context("cannot estimate the message's gas")?;
+        let receipt = &block
+            .applied
+            .last()
+            .ok_or_else(|| Error::internal("the estimate applied nothing"))?
+            .receipt;
+        check_receipt(receipt)?;
+        let estimate = receipt
             .gas_used
             .saturating_mul(GAS_OVERESTIMATION_PERCENT)
             .div_ceil(100);
         Ok(estimate.min(BLOCK_GAS_LIMIT))
     }
 
-    /// Checks a signed message as a message pool would, applies it in the
-    /// next epoch and writes the blocks, head and receipt into `tx`.
+    /// Checks a signed message as a message pool would and applies it now, in
+    /// a block with whatever the pool held, written into `tx`; a message that
+    /// would fail on chain is refused (nothing is written).
     pub fn submit(&self, tx: &mut dyn Store, signed: &SignedMessage) -> Result<MessageRecord> {
+        self.check_pooled(tx, signed)?;
+        let cid = signed.cid();
+        let records = self.produce_block(tx, Some(signed))?;
+        let record = records
+            .into_iter()
+            .find(|r| r.cid == cid)
+            .ok_or_else(|| Error::internal("the block did not apply the message"))?;
+        check_receipt(&record.receipt)?;
+        Ok(record)
+    }
+
+    /// Checks a signed message as a message pool would and adds it to the
+    /// pool (Lotus's `MpoolPush`): the next block applies it.
+    pub fn pool_push(&self, tx: &mut dyn Store, signed: &SignedMessage) -> Result<Cid> {
+        self.check_pooled(tx, signed)?;
+        if tx.message_by_cid(&signed.cid())?.is_some() {
+            return Err(Error::rejected("the message is already on chain"));
+        }
+        tx.pool_push(signed)?;
+        Ok(signed.cid())
+    }
+
+    fn check_pooled(&self, tx: &dyn Store, signed: &SignedMessage) -> Result<()> {
         let head = head_of(tx)?;
-        let callee = {
+        let pending = tx.pool()?;
+        if pending.iter().any(|m| m.cid() == signed.cid()) {
+            return Err(Error::rejected("the message is already in the pool"));
+        }
+        self.check_message(&self.state(tx, &head.state_root)?, &pending, signed)
+    }
+
+    /// Produces the next block, in `tx`: every pooled message (and `extra`)
+    /// applied in order in the epoch after the head, each with its receipt
+    /// (a failing message is included and charged, as on chain), trace and
+    /// the state root it left; the pool emptied; the head moved. With nothing
+    /// to apply the block is empty and only time moves.
+    pub fn produce_block(
+        &self,
+        tx: &mut dyn Store,
+        extra: Option<&SignedMessage>,
+    ) -> Result<Vec<MessageRecord>> {
+        let head = head_of(tx)?;
+        let mut messages = tx.pool()?;
+        messages.extend(extra.cloned());
+        let callees = {
             let tree = self.state(tx, &head.state_root)?;
-            self.check_message(&tree, signed)?;
-            self.lookup(&tree, &signed.message.to)?
-                .and_then(|(_, actor)| self.builtin_type(&actor.code))
+            let mut callees = Vec::with_capacity(messages.len());
+            for m in &messages {
+                callees.push(
+                    self.lookup(&tree, &m.message.to)?
+                        .and_then(|(_, actor)| self.builtin_type(&actor.code)),
+                );
+            }
+            callees
         };
-        let executed = execute_next(
+        let block = execute_block(
             &self.info.config,
             self.repo.blocks(),
             head,
-            signed.message.clone(),
-            ApplyKind::Explicit,
-            signed.chain_length(),
-            // The trace is kept with the message (`paych chain trace`);
+            included(&messages),
+            // The trace is kept with each message (`paych chain trace`);
             // tracing changes no receipt or gas.
             MachineOptions {
                 tracing: true,
                 ..MachineOptions::default()
             },
         )
-        .context("cannot execute the message")?;
-        check_receipt(&executed.receipt)?;
-        let trace = MessageTrace::from_events(&executed.trace)
-            .and_then(|t| t.encode())
-            .context("cannot encode the execution trace")?;
-        let mut record = MessageRecord {
-            seq: 0,
-            epoch: executed.epoch,
-            cid: signed.cid(),
-            message: signed.message.clone(),
-            signature: signed.signature.clone(),
-            callee,
-            receipt: executed.receipt,
-            state_root: executed.state_root,
-        };
-        tx.put_blocks(&executed.blocks)?;
+        .context("cannot execute the block")?;
+        tx.put_blocks(&block.blocks)?;
+        let mut records = Vec::with_capacity(messages.len());
+        for ((signed, callee), applied) in messages.iter().zip(callees).zip(block.applied) {
+            let trace = MessageTrace::from_events(&applied.trace)
+                .and_then(|t| t.encode())
+                .context("cannot encode the execution trace")?;
+            let mut record = MessageRecord {
+                seq: 0,
+                epoch: block.epoch,
+                cid: signed.cid(),
+                message: signed.message.clone(),
+                signature: signed.signature.clone(),
+                callee,
+                receipt: applied.receipt,
+                state_root: applied.state_root,
+            };
+            record.seq = tx.record_message(&record)?;
+            tx.put_trace(record.seq, &trace)?;
+            records.push(record);
+        }
+        let cids: Vec<Cid> = records.iter().map(|r| r.cid).collect();
+        tx.pool_remove(&cids)?;
+        record_block(
+            tx,
+            block.epoch,
+            block.state_root,
+            &cids,
+            self.info.config.timestamp(block.epoch),
+            &self.info.config.base_fee,
+        )?;
         tx.set_head(&Head {
-            epoch: executed.epoch,
-            state_root: executed.state_root,
+            epoch: block.epoch,
+            state_root: block.state_root,
         })?;
-        record.seq = tx.record_message(&record)?;
-        tx.put_trace(record.seq, &trace)?;
-        Ok(record)
+        Ok(records)
     }
 
     /// Runs a message against the state at `head` without committing anything
@@ -475,6 +584,19 @@ impl LocalDevnet {
     ) -> Result<(Self, bool)> {
         Self::open_or_init(crate::SqliteRepo::open(dir)?, options)
     }
+}
+
+/// Messages as a block includes them: explicit, inclusion gas on their
+/// chain length.
+fn included(messages: &[SignedMessage]) -> Vec<Included> {
+    messages
+        .iter()
+        .map(|m| Included {
+            message: m.message.clone(),
+            kind: ApplyKind::Explicit,
+            inclusion_length: m.chain_length(),
+        })
+        .collect()
 }
 
 /// A failed execution as one error line.

@@ -11,13 +11,20 @@ use paych_client::amount::format_fil;
 
 use crate::addr;
 use crate::chain_node::ChainNode;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::node::{Devnet, StateView};
 use crate::repo::Repo;
 
 impl<R: Repo> Devnet<R> {
-    /// Refuses a message the pool would refuse, with the reason.
-    pub fn check_message(&self, tree: &StateView<'_>, signed: &SignedMessage) -> Result<()> {
+    /// Refuses a message the pool would refuse, with the reason. `pending`
+    /// is what the pool already holds (the sender's next nonce follows its
+    /// pending messages).
+    pub fn check_message(
+        &self,
+        tree: &StateView<'_>,
+        pending: &[SignedMessage],
+        signed: &SignedMessage,
+    ) -> Result<()> {
         let m = &signed.message;
         let size = signed.to_bytes().len();
         if size > MAX_MESSAGE_SIZE {
@@ -83,10 +90,11 @@ impl<R: Repo> Devnet<R> {
                 addr::show(&signer)
             )));
         }
-        if m.sequence != sender.sequence {
+        let next = sender.sequence + pending_from(pending, tree, id)?;
+        if m.sequence != next {
             return Err(Error::rejected(format!(
-                "message nonce {} does not match the sender's next nonce {}",
-                m.sequence, sender.sequence
+                "message nonce {} does not match the sender's next nonce {next}",
+                m.sequence
             )));
         }
         let needed = &m.value + &m.gas_fee_cap * m.gas_limit;
@@ -102,4 +110,23 @@ impl<R: Repo> Devnet<R> {
         }
         Ok(())
     }
+}
+
+/// How many of `pending` the actor `id` sent.
+pub(crate) fn pending_from(
+    pending: &[SignedMessage],
+    tree: &StateView<'_>,
+    id: fvm_shared::ActorID,
+) -> Result<u64> {
+    let mut count = 0;
+    for message in pending {
+        if tree
+            .lookup_id(&message.message.from)
+            .context("cannot resolve a pooled message's sender")?
+            == Some(id)
+        {
+            count += 1;
+        }
+    }
+    Ok(count)
 }

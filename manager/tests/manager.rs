@@ -299,13 +299,13 @@ fn message_pool_rejects_bad_signatures_and_nonces() {
                 gas_premium: TokenAmount::default(),
             };
             let good = SignedMessage::sign(message.clone(), &key);
-            net.check_message(&net.state(store, &head.state_root)?, &good)
+            net.check_message(&net.state(store, &head.state_root)?, &[], &good)
                 .unwrap();
 
             let mut tampered = good.clone();
             tampered.message.value = fil(2);
             let err = net
-                .check_message(&net.state(store, &head.state_root)?, &tampered)
+                .check_message(&net.state(store, &head.state_root)?, &[], &tampered)
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Rejected);
             assert!(err.message().contains("signature"), "{err}");
@@ -318,7 +318,7 @@ fn message_pool_rejects_bad_signatures_and_nonces() {
                 &key,
             );
             assert!(
-                net.check_message(&net.state(store, &head.state_root)?, &stale)
+                net.check_message(&net.state(store, &head.state_root)?, &[], &stale)
                     .unwrap_err()
                     .message()
                     .contains("nonce")
@@ -332,7 +332,7 @@ fn message_pool_rejects_bad_signatures_and_nonces() {
                 &key,
             );
             assert!(
-                net.check_message(&net.state(store, &head.state_root)?, &cheap)
+                net.check_message(&net.state(store, &head.state_root)?, &[], &cheap)
                     .unwrap_err()
                     .message()
                     .contains("base fee")
@@ -341,7 +341,7 @@ fn message_pool_rejects_bad_signatures_and_nonces() {
             let other = Key::generate(KeyType::Secp256k1);
             let foreign = SignedMessage::sign(message, &other);
             assert_eq!(
-                net.check_message(&net.state(store, &head.state_root)?, &foreign)
+                net.check_message(&net.state(store, &head.state_root)?, &[], &foreign)
                     .unwrap_err()
                     .kind(),
                 ErrorKind::Rejected

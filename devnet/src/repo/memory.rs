@@ -10,10 +10,13 @@ use fvm_shared::ActorID;
 use fvm_shared::address::Address;
 use paych_client::Key;
 
-use paych_chain::Head;
+use fvm_shared::clock::ChainEpoch;
 use paych_chain::blocks::BlockSource;
+use paych_chain::{Head, SignedMessage};
 
-use super::{AddOutcome, ChannelRecord, MessageRecord, Repo, Store, VoucherRecord, to_i64};
+use super::{
+    AddOutcome, ChainBlock, ChannelRecord, MessageRecord, Repo, Store, VoucherRecord, to_i64,
+};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Default)]
@@ -22,6 +25,8 @@ struct State {
     head: Option<Head>,
     messages: Vec<MessageRecord>,
     traces: BTreeMap<u64, Vec<u8>>,
+    pool: Vec<SignedMessage>,
+    chain_blocks: BTreeMap<ChainEpoch, ChainBlock>,
     keys: Vec<Key>,
     channels: Vec<ChannelRecord>,
     vouchers: Vec<VoucherRecord>,
@@ -170,6 +175,44 @@ impl Store for Unit<'_> {
 
     fn trace(&self, seq: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.state.traces.get(&seq).cloned())
+    }
+
+    fn pool_push(&mut self, message: &SignedMessage) -> Result<()> {
+        self.state.pool.push(message.clone());
+        Ok(())
+    }
+
+    fn pool(&self) -> Result<Vec<SignedMessage>> {
+        Ok(self.state.pool.clone())
+    }
+
+    fn pool_remove(&mut self, cids: &[Cid]) -> Result<()> {
+        self.state.pool.retain(|m| !cids.contains(&m.cid()));
+        Ok(())
+    }
+
+    fn put_chain_block(&mut self, block: &ChainBlock) -> Result<()> {
+        self.state
+            .chain_blocks
+            .insert(block.header.height, block.clone());
+        Ok(())
+    }
+
+    fn chain_block_at(&self, epoch: ChainEpoch) -> Result<Option<ChainBlock>> {
+        Ok(self.state.chain_blocks.get(&epoch).cloned())
+    }
+
+    fn chain_block(&self, cid: &Cid) -> Result<Option<ChainBlock>> {
+        Ok(self
+            .state
+            .chain_blocks
+            .values()
+            .find(|b| b.cid == *cid)
+            .cloned())
+    }
+
+    fn latest_chain_block(&self) -> Result<Option<ChainBlock>> {
+        Ok(self.state.chain_blocks.values().next_back().cloned())
     }
 
     fn put_key(&mut self, key: &Key) -> Result<bool> {

@@ -28,9 +28,10 @@ use fvm_shared::econ::TokenAmount;
 use fvm_shared::message::Message;
 use paych_actor::SignedVoucher;
 use paych_chain::blocks::BlockSource;
-use paych_chain::{Head, Receipt};
+use paych_chain::{Head, Receipt, SignedMessage};
 use paych_client::Key;
 
+use crate::block::BlockHeader;
 use crate::error::Result;
 
 /// An applied message and its receipt.
@@ -58,6 +59,15 @@ impl MessageRecord {
     pub fn method_name(&self) -> String {
         paych_chain::receipt::method_name(self.callee, self.message.method_num)
     }
+}
+
+/// A block the devnet produced, as its history keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainBlock {
+    pub cid: Cid,
+    pub header: BlockHeader,
+    /// The messages it applied, in order.
+    pub messages: Vec<Cid>,
 }
 
 /// A payment channel this repository tracks.
@@ -173,6 +183,22 @@ pub trait Store {
     /// Keeps a message's encoded execution trace (see
     /// `paych_chain::trace::MessageTrace::encode`), by its sequence number.
     fn put_trace(&mut self, seq: u64, trace: &[u8]) -> Result<()>;
+
+    /// Adds a signed message to the message pool (it waits there for the
+    /// next block).
+    fn pool_push(&mut self, message: &SignedMessage) -> Result<()>;
+    /// The pool, oldest first.
+    fn pool(&self) -> Result<Vec<SignedMessage>>;
+    /// Takes messages (by CID) out of the pool.
+    fn pool_remove(&mut self, cids: &[Cid]) -> Result<()>;
+
+    /// Records a block the devnet produced.
+    fn put_chain_block(&mut self, block: &ChainBlock) -> Result<()>;
+    /// The block at `epoch`, if one was produced there.
+    fn chain_block_at(&self, epoch: ChainEpoch) -> Result<Option<ChainBlock>>;
+    fn chain_block(&self, cid: &Cid) -> Result<Option<ChainBlock>>;
+    /// The newest block.
+    fn latest_chain_block(&self) -> Result<Option<ChainBlock>>;
     /// The encoded execution trace of message `seq`, if it was kept.
     fn trace(&self, seq: u64) -> Result<Option<Vec<u8>>>;
 

@@ -15,18 +15,20 @@ use cid::Cid;
 use fvm_shared::ActorID;
 use fvm_shared::address::Address;
 use fvm_shared::bigint::BigInt;
+use fvm_shared::clock::ChainEpoch;
 use fvm_shared::crypto::signature::Signature;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
 use fvm_shared::message::Message;
 use paych_actor::SignedVoucher;
 use paych_chain::blocks::BlockSource;
-use paych_chain::{Head, Receipt};
+use paych_chain::{Head, Receipt, SignedMessage};
 use paych_client::{Key, KeyType};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AddOutcome, ChannelRecord, MessageRecord, Repo, Store, VoucherOrigin, VoucherRecord, to_i64,
+    AddOutcome, ChainBlock, ChannelRecord, MessageRecord, Repo, Store, VoucherOrigin,
+    VoucherRecord, to_i64,
 };
 use crate::error::{Error, Result};
 
@@ -170,6 +172,21 @@ fn migrate(conn: &Connection) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS traces (
             seq INTEGER PRIMARY KEY REFERENCES messages(seq),
             data BLOB NOT NULL
+        )",
+    )?;
+    // The message pool (messages acknowledged but not yet in a block) and
+    // the blocks the devnet produced; repos from before blocks had none.
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS mpool (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            cid TEXT NOT NULL UNIQUE,
+            signed BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS chain_blocks (
+            epoch INTEGER PRIMARY KEY,
+            cid TEXT NOT NULL UNIQUE,
+            header BLOB NOT NULL,
+            messages BLOB NOT NULL
         )",
     )?;
     Ok(())
@@ -364,6 +381,15 @@ fn message_from_row(row: &Row<'_>) -> Result<MessageRecord> {
     })
 }
 
+fn chain_block_from_row(row: &Row<'_>) -> Result<ChainBlock> {
+    Ok(ChainBlock {
+        cid: Cid::from_str(&row.get::<_, String>("cid")?)
+            .map_err(|e| Error::repo(format!("corrupt block CID: {e}")))?,
+        header: decode(&row.get::<_, Vec<u8>>("header")?, "block header")?,
+        messages: decode(&row.get::<_, Vec<u8>>("messages")?, "block messages")?,
+    })
+}
+
 /// Runs a query and maps each row with `f` (which reads columns by name).
 fn query_rows<T>(
     conn: &Connection,
@@ -500,6 +526,77 @@ impl Store for SqliteStore<'_> {
             .prepare_cached("SELECT data FROM traces WHERE seq = ?1")?
             .query_row([to_i64(seq, "message sequence")?], |r| r.get(0))
             .optional()?)
+    }
+
+    fn pool_push(&mut self, message: &SignedMessage) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO mpool (cid, signed) VALUES (?1, ?2)")?
+            .execute(params![message.cid().to_string(), message.to_bytes()])?;
+        Ok(())
+    }
+
+    fn pool(&self) -> Result<Vec<SignedMessage>> {
+        query_rows(
+            self.conn,
+            "SELECT signed FROM mpool ORDER BY seq",
+            [],
+            |row| decode(&row.get::<_, Vec<u8>>("signed")?, "pooled message"),
+        )
+    }
+
+    fn pool_remove(&mut self, cids: &[Cid]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM mpool WHERE cid = ?1")?;
+        for cid in cids {
+            stmt.execute([cid.to_string()])?;
+        }
+        Ok(())
+    }
+
+    fn put_chain_block(&mut self, block: &ChainBlock) -> Result<()> {
+        let (_, header) = block.header.encode();
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO chain_blocks (epoch, cid, header, messages) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                block.header.height,
+                block.cid.to_string(),
+                header,
+                encode(&block.messages)?,
+            ])?;
+        Ok(())
+    }
+
+    fn chain_block_at(&self, epoch: ChainEpoch) -> Result<Option<ChainBlock>> {
+        Ok(query_rows(
+            self.conn,
+            "SELECT cid, header, messages FROM chain_blocks WHERE epoch = ?1",
+            [epoch],
+            chain_block_from_row,
+        )?
+        .pop())
+    }
+
+    fn chain_block(&self, cid: &Cid) -> Result<Option<ChainBlock>> {
+        Ok(query_rows(
+            self.conn,
+            "SELECT cid, header, messages FROM chain_blocks WHERE cid = ?1",
+            [cid.to_string()],
+            chain_block_from_row,
+        )?
+        .pop())
+    }
+
+    fn latest_chain_block(&self) -> Result<Option<ChainBlock>> {
+        Ok(query_rows(
+            self.conn,
+            "SELECT cid, header, messages FROM chain_blocks ORDER BY epoch DESC LIMIT 1",
+            [],
+            chain_block_from_row,
+        )?
+        .pop())
     }
 
     fn put_key(&mut self, key: &Key) -> Result<bool> {
