@@ -90,6 +90,10 @@ pub enum Command {
         /// The party sending Collect (default: the payee if its key is here).
         #[arg(long)]
         from: Option<String>,
+        /// Collect even though stored vouchers worth more than the channel
+        /// redeemed were never submitted (the payee gives that value up).
+        #[arg(long)]
+        force: bool,
     },
     /// A channel's status: funds, vouchers, settlement.
     Status {

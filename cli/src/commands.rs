@@ -79,11 +79,19 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
             let net = open(&dir, notes)?;
             Ok(Output::of(&manager(&net).settle(&channel, from.as_ref())?))
         }
-        Command::Collect { channel, from } => {
+        Command::Collect {
+            channel,
+            from,
+            force,
+        } => {
             let channel = parse(channel)?;
             let from = from.as_deref().map(parse).transpose()?;
             let net = open(&dir, notes)?;
-            Ok(Output::of(&manager(&net).collect(&channel, from.as_ref())?))
+            Ok(Output::of(&manager(&net).collect(
+                &channel,
+                from.as_ref(),
+                *force,
+            )?))
         }
         Command::Status {
             channel,

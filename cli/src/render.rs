@@ -164,7 +164,7 @@ impl Render for Status {
             (false, true) => "inbound (this wallet is paid)",
             (false, false) => "neither party's key is in this wallet",
         };
-        [
+        let mut lines = vec![
             format!(
                 "Channel: {} ({})",
                 show(&self.channel),
@@ -198,8 +198,41 @@ impl Render for Status {
             "Pending Available Amt: 0 FIL".to_string(),
             "Queued Amt: 0 FIL".to_string(),
             format!("Vouchers: {} stored, {} lane(s)", self.vouchers, self.lanes),
-        ]
-        .join("\n")
+        ];
+        if self.payee_in_wallet && self.unsubmitted.is_positive() {
+            lines.push(match self.deadline {
+                Some(at) => format!(
+                    "At Risk: {} in vouchers not yet submitted; redeem by epoch {at} ({} epochs left)",
+                    format_fil(&self.unsubmitted),
+                    at - self.head - 1
+                ),
+                None => format!(
+                    "Unsubmitted: {} in vouchers not yet redeemed on chain",
+                    format_fil(&self.unsubmitted)
+                ),
+            });
+        }
+        for a in &self.settler {
+            lines.push(match (&a.message, &a.failure) {
+                (Some(cid), _) => format!(
+                    "Settler: at epoch {} redeemed lane {} nonce {} ({}) before epoch {}, message {cid}",
+                    a.epoch,
+                    a.lane,
+                    a.nonce,
+                    format_fil(&a.amount),
+                    a.settling_at
+                ),
+                (None, failure) => format!(
+                    "Settler: at epoch {} could not redeem lane {} nonce {} ({}): {}",
+                    a.epoch,
+                    a.lane,
+                    a.nonce,
+                    format_fil(&a.amount),
+                    failure.as_deref().unwrap_or("unknown reason")
+                ),
+            });
+        }
+        lines.join("\n")
     }
 }
 

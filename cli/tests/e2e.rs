@@ -466,7 +466,14 @@ fn every_error_is_one_line_and_leaves_the_repo_unchanged() {
         repo.fails(&["voucher", "submit", &ch, &v2])
             .contains("vouchers can no longer be submitted")
     );
-    let collected = repo.json(&["collect", &ch]);
+    // The payee's key is here and its vouchers were never redeemed: collect
+    // names what it would give up, and only --force goes ahead.
+    let refused = repo.fails(&["collect", &ch]);
+    assert!(
+        refused.contains("were never submitted") && refused.contains("--force"),
+        "{refused}"
+    );
+    let collected = repo.json(&["collect", &ch, "--force"]);
     assert_eq!(atto(&collected["paid_to_payee"]), 0);
     assert_eq!(atto(&collected["returned_to_payer"]), 10 * FIL);
     let status = repo.json(&["status", &ch]);
@@ -1002,8 +1009,15 @@ fn reservations_and_lanes_follow_lotus() {
     assert_eq!(atto(&f["VoucherReedeemedAmt"]), 4 * FIL);
     assert_eq!(atto(&f["PendingAmt"]), 0);
     assert!(f["PendingWaitSentinel"].is_null());
+    // Lotus's ten keys, then the value at stake in a settle and its deadline.
     let keys: Vec<&String> = f.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 10, "{keys:?}");
+    assert_eq!(keys.len(), 12, "{keys:?}");
+    assert_eq!(
+        atto(&f["UnsubmittedAmt"]),
+        4 * FIL,
+        "the voucher not redeemed"
+    );
+    assert!(f["RedeemDeadline"].is_null());
     assert_eq!(
         atto(&repo.json(&["status", &ch])["available_amount"]),
         13 * FIL

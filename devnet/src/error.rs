@@ -30,6 +30,9 @@ pub enum ErrorKind {
     MissingKey,
     /// The message would fail on chain, or the message pool refused it.
     Rejected,
+    /// The payee would collect with stored vouchers worth more than the
+    /// channel redeemed never submitted.
+    UnsubmittedVouchers,
     /// The repository is missing, locked or damaged.
     Repo,
     /// A bug or an unexpected state.
@@ -52,6 +55,7 @@ impl ErrorKind {
             ErrorKind::CollectTooEarly => "collect_too_early",
             ErrorKind::MissingKey => "missing_key",
             ErrorKind::Rejected => "rejected",
+            ErrorKind::UnsubmittedVouchers => "unsubmitted_vouchers",
             ErrorKind::Repo => "repo",
             ErrorKind::Internal => "internal",
         }
@@ -120,6 +124,9 @@ impl Error {
     }
     pub fn rejected(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Rejected, message)
+    }
+    pub fn unsubmitted_vouchers(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::UnsubmittedVouchers, message)
     }
     pub fn repo(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Repo, message)

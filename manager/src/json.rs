@@ -313,7 +313,7 @@ impl Serialize for Phase {
 impl Serialize for Status {
     fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
         let zero = fvm_shared::econ::TokenAmount::default();
-        let mut out = s.serialize_struct("Status", 20)?;
+        let mut out = s.serialize_struct("Status", 23)?;
         out.serialize_field("channel", &Addr(&self.channel))?;
         out.serialize_field("id", &Addr(&Address::new_id(self.id)))?;
         out.serialize_field("from", &self.from.as_ref().map(Addr))?;
@@ -334,7 +334,32 @@ impl Serialize for Status {
         out.serialize_field("vouchers", &self.vouchers)?;
         out.serialize_field("lanes", &self.lanes)?;
         out.serialize_field("created_epoch", &self.created_epoch)?;
+        out.serialize_field("unsubmitted_amount", &Atto(&self.unsubmitted))?;
+        out.serialize_field("redeem_deadline", &self.deadline)?;
+        out.serialize_field("settler", &SettlerActions(&self.settler))?;
         out.end()
+    }
+}
+
+/// What the settler did, one entry per voucher it tried.
+struct SettlerActions<'a>(&'a [paych_devnet::repo::SettlerAction]);
+
+impl Serialize for SettlerActions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for a in self.0 {
+            seq.serialize_element(&serde_json::json!({
+                "epoch": a.epoch,
+                "settling_at": a.settling_at,
+                "lane": a.lane,
+                "nonce": a.nonce,
+                "amount": a.amount.atto().to_string(),
+                "message": a.message.map(|c| c.to_string()),
+                "failure": a.failure,
+            }))?;
+        }
+        seq.end()
     }
 }
 
@@ -396,7 +421,7 @@ impl Serialize for LotusAvailableFunds<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Out<S> {
         let status = self.0;
         let zero = fvm_shared::econ::TokenAmount::default();
-        let mut out = s.serialize_struct("ChannelAvailableFunds", 10)?;
+        let mut out = s.serialize_struct("ChannelAvailableFunds", 12)?;
         out.serialize_field("Channel", &Addr(&status.channel))?;
         out.serialize_field("From", &status.from.as_ref().map(Addr))?;
         out.serialize_field("To", &status.to.as_ref().map(Addr))?;
@@ -407,6 +432,10 @@ impl Serialize for LotusAvailableFunds<'_> {
         out.serialize_field("PendingWaitSentinel", &None::<()>)?;
         out.serialize_field("QueuedAmt", &Atto(&zero))?;
         out.serialize_field("VoucherReedeemedAmt", &Atto(&status.voucher_redeemed))?;
+        // Beyond Lotus's shape (clients ignore unknown keys): the payee's
+        // value at stake in a settle, and the epoch it must be redeemed by.
+        out.serialize_field("UnsubmittedAmt", &Atto(&status.unsubmitted))?;
+        out.serialize_field("RedeemDeadline", &status.deadline)?;
         out.end()
     }
 }

@@ -17,7 +17,9 @@
 //!   submitting vouchers;
 //! - [`settlement`]: `settle` and `collect`;
 //! - [`status`]: what a channel holds and owes, and the checks of the local
-//!   bookkeeping against the chain.
+//!   bookkeeping against the chain;
+//! - [`protection`]: the payee's settler, and the value a settle puts at
+//!   stake.
 //!
 //! Lessons from Lotus built in:
 //! - #2582: `check`/`add` ignore the very voucher being checked when it is
@@ -33,6 +35,7 @@ pub mod channel;
 pub mod conditions;
 pub mod funding;
 pub mod json;
+pub mod protection;
 pub mod rules;
 pub mod settlement;
 pub mod status;

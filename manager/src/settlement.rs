@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::PaychManager;
 use crate::channel::{Channel, OnChain};
+use crate::protection::{unsubmitted, unsubmitted_error};
 use crate::rules::{require_collectable, require_not_settling};
 
 #[derive(Clone, Debug, Serialize)]
@@ -79,13 +80,26 @@ impl<N: ChainNode> PaychManager<'_, N> {
     }
 
     /// Pays out a settled channel and deletes it. Sent by `from` if given,
-    /// else by the payee if its key is here, else by the payer.
-    pub fn collect(&self, channel: &Address, from: Option<&Address>) -> Result<Collected> {
+    /// else by the payee if its key is here, else by the payer. The payee is
+    /// refused while stored vouchers worth more than the channel redeemed
+    /// were never submitted, unless `force`.
+    pub fn collect(
+        &self,
+        channel: &Address,
+        from: Option<&Address>,
+        force: bool,
+    ) -> Result<Collected> {
         let chain = self.chain();
         chain.repo().write(|tx| {
             let (head, ch) = self.open_channel(tx, channel)?;
             let live = require_collectable(&ch, head)?;
             let sender = self.party_sender(tx, &ch, live, from, Preferred::Payee, "collect")?;
+            if sender == live.to && !force {
+                let at_risk = unsubmitted(live, &tx.vouchers(&ch.robust)?);
+                if at_risk.is_positive() {
+                    return Err(unsubmitted_error(live, &at_risk, head, &ch.robust));
+                }
+            }
             let paid = live.state.to_send.clone();
             let message = chain.push(
                 tx,

@@ -10,10 +10,12 @@ use fvm_shared::econ::TokenAmount;
 use paych_chain::Head;
 use paych_chain::state::builtin_actor;
 use paych_devnet::addr::show;
+use paych_devnet::repo::SettlerAction;
 use paych_devnet::{ChainNode, Context, Error, Repo, Result, Store};
 
 use crate::PaychManager;
 use crate::channel::{Channel, OnChain, Phase};
+use crate::protection::{deadline, unsubmitted};
 use crate::rules::{known_lanes, owed};
 
 /// Everything `status` shows.
@@ -46,6 +48,13 @@ pub struct Status {
     pub vouchers: usize,
     pub lanes: usize,
     pub created_epoch: Option<ChainEpoch>,
+    /// What stored vouchers never submitted would add to what the channel
+    /// redeemed: the payee's value at stake if the channel settles.
+    pub unsubmitted: TokenAmount,
+    /// While settling: the epoch by which vouchers must be redeemed.
+    pub deadline: Option<ChainEpoch>,
+    /// What the settler did for this channel.
+    pub settler: Vec<SettlerAction>,
 }
 
 /// `inspect`: the decoded on-chain state.
@@ -77,6 +86,11 @@ impl<N: ChainNode> PaychManager<'_, N> {
             })
         };
         let phase = ch.phase(head);
+        let unsubmitted = ch
+            .on_chain
+            .as_ref()
+            .map(|live| unsubmitted(live, &vouchers))
+            .unwrap_or_default();
         let stored = vouchers.iter().map(|r| &r.voucher);
         let (balance, to_send, lanes, voucher_redeemed) = match &ch.on_chain {
             Some(live) => (
@@ -112,6 +126,9 @@ impl<N: ChainNode> PaychManager<'_, N> {
             vouchers: vouchers.len(),
             lanes: known.len(),
             created_epoch: ch.record.as_ref().map(|r| r.created_epoch),
+            unsubmitted,
+            deadline: deadline(phase),
+            settler: store.settler_actions(&ch.robust)?,
         })
     }
 

@@ -105,7 +105,7 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
     // (lotus #2587), and nothing is left to spend.
     assert!(paych.best_spendable(&ch, &[]).unwrap().vouchers.is_empty());
 
-    let early = paych.collect(&ch, None).unwrap_err();
+    let early = paych.collect(&ch, None, false).unwrap_err();
     assert_eq!(early.kind(), ErrorKind::CollectTooEarly);
     assert!(
         early
@@ -116,7 +116,7 @@ fn walkthrough_story_moves_exactly_the_redeemed_funds_and_charges_gas() {
 
     let head = net.head().unwrap();
     net.advance(settled.settling_at - 1 - head.epoch).unwrap();
-    let collected = paych.collect(&ch, None).unwrap();
+    let collected = paych.collect(&ch, None, false).unwrap();
     assert_eq!(
         collected.message.message.from, payee,
         "the payee collects by default"
@@ -378,7 +378,7 @@ fn failed_commands_leave_the_chain_untouched() {
         ErrorKind::InsufficientFunds
     );
     assert_eq!(
-        paych.collect(&ch, None).unwrap_err().kind(),
+        paych.collect(&ch, None, false).unwrap_err().kind(),
         ErrorKind::CollectTooEarly
     );
     let spec = MessageSpec {

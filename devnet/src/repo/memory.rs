@@ -15,7 +15,8 @@ use paych_chain::blocks::BlockSource;
 use paych_chain::{Head, SignedMessage};
 
 use super::{
-    AddOutcome, ChainBlock, ChannelRecord, MessageRecord, Repo, Store, VoucherRecord, to_i64,
+    AddOutcome, ChainBlock, ChannelRecord, MessageRecord, Repo, SettlerAction, Store,
+    VoucherRecord, to_i64,
 };
 use crate::error::{Error, Result};
 
@@ -30,6 +31,7 @@ struct State {
     keys: Vec<Key>,
     channels: Vec<ChannelRecord>,
     vouchers: Vec<VoucherRecord>,
+    settler_actions: Vec<SettlerAction>,
 }
 
 #[derive(Default)]
@@ -300,5 +302,20 @@ impl Store for Unit<'_> {
             }
         }
         Ok(changed)
+    }
+
+    fn record_settler_action(&mut self, action: &SettlerAction) -> Result<()> {
+        self.state.settler_actions.push(action.clone());
+        Ok(())
+    }
+
+    fn settler_actions(&self, channel: &Address) -> Result<Vec<SettlerAction>> {
+        Ok(self
+            .state
+            .settler_actions
+            .iter()
+            .filter(|a| a.channel == *channel)
+            .cloned()
+            .collect())
     }
 }

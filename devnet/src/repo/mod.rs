@@ -70,6 +70,23 @@ pub struct ChainBlock {
     pub messages: Vec<Cid>,
 }
 
+/// What the settler did about one voucher of a settling inbound channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlerAction {
+    pub channel: Address,
+    /// The head the settler acted at.
+    pub epoch: ChainEpoch,
+    /// The channel's `settling_at`: the deadline it acted before.
+    pub settling_at: ChainEpoch,
+    pub lane: u64,
+    pub nonce: u64,
+    pub amount: TokenAmount,
+    /// The UpdateChannelState message, when it was sent.
+    pub message: Option<Cid>,
+    /// `None` when the voucher was redeemed; else why it was not.
+    pub failure: Option<String>,
+}
+
 /// A payment channel this repository tracks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelRecord {
@@ -220,6 +237,11 @@ pub trait Store {
     /// Marks every voucher on `lane` with a nonce up to `nonce` submitted;
     /// returns how many changed.
     fn mark_submitted(&mut self, channel: &Address, lane: u64, nonce: u64) -> Result<usize>;
+
+    /// Records what the settler did.
+    fn record_settler_action(&mut self, action: &SettlerAction) -> Result<()>;
+    /// What the settler did for `channel`, oldest first.
+    fn settler_actions(&self, channel: &Address) -> Result<Vec<SettlerAction>>;
 }
 
 /// A repository: units of work over a [`Store`], and committed blocks.

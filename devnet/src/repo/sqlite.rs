@@ -27,8 +27,8 @@ use paych_client::{Key, KeyType};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AddOutcome, ChainBlock, ChannelRecord, MessageRecord, Repo, Store, VoucherOrigin,
-    VoucherRecord, to_i64,
+    AddOutcome, ChainBlock, ChannelRecord, MessageRecord, Repo, SettlerAction, Store,
+    VoucherOrigin, VoucherRecord, to_i64,
 };
 use crate::error::{Error, Result};
 
@@ -187,6 +187,17 @@ fn migrate(conn: &Connection) -> Result<()> {
             cid TEXT NOT NULL UNIQUE,
             header BLOB NOT NULL,
             messages BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS settler_actions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel BLOB NOT NULL,
+            epoch INTEGER NOT NULL,
+            settling_at INTEGER NOT NULL,
+            lane INTEGER NOT NULL,
+            nonce INTEGER NOT NULL,
+            amount TEXT NOT NULL,
+            message TEXT,
+            failure TEXT
         )",
     )?;
     Ok(())
@@ -732,5 +743,52 @@ impl Store for SqliteStore<'_> {
                 "UPDATE vouchers SET submitted = 1 WHERE channel = ?1 AND lane = ?2 AND nonce <= ?3 AND submitted = 0",
             )?
             .execute(params![channel.to_bytes(), to_i64(lane, "lane")?, to_i64(nonce, "nonce")?])?)
+    }
+
+    fn record_settler_action(&mut self, a: &SettlerAction) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO settler_actions (channel, epoch, settling_at, lane, nonce, amount, message, failure)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                a.channel.to_bytes(),
+                a.epoch,
+                a.settling_at,
+                to_i64(a.lane, "lane")?,
+                to_i64(a.nonce, "nonce")?,
+                amount_text(&a.amount),
+                a.message.map(|c| c.to_string()),
+                a.failure,
+            ])?;
+        Ok(())
+    }
+
+    fn settler_actions(&self, channel: &Address) -> Result<Vec<SettlerAction>> {
+        query_rows(
+            self.conn,
+            "SELECT epoch, settling_at, lane, nonce, amount, message, failure
+             FROM settler_actions WHERE channel = ?1 ORDER BY seq",
+            [channel.to_bytes()],
+            |row| {
+                let message = row
+                    .get::<_, Option<String>>("message")?
+                    .map(|text| {
+                        Cid::from_str(&text)
+                            .map_err(|_| Error::repo(format!("corrupt CID {text:?} in repository")))
+                    })
+                    .transpose()?;
+                Ok(SettlerAction {
+                    channel: *channel,
+                    epoch: row.get("epoch")?,
+                    settling_at: row.get("settling_at")?,
+                    lane: row.get::<_, i64>("lane")? as u64,
+                    nonce: row.get::<_, i64>("nonce")? as u64,
+                    amount: parse_amount(&row.get::<_, String>("amount")?)?,
+                    message,
+                    failure: row.get("failure")?,
+                })
+            },
+        )
     }
 }
