@@ -203,7 +203,7 @@ impl<N: ChainNode> PaychManager<'_, N> {
             for channel in &channels {
                 let live = builtin_actor(
                     &tree,
-                    &chain.manifest(),
+                    chain.manifest(),
                     channel.id,
                     BuiltinType::PaymentChannel,
                 )
