@@ -2,6 +2,7 @@
 //! the payment-channel manager, and hand the typed result to [`Output::of`].
 //! What a result prints is its own business ([`crate::render`]).
 
+use paych_devnet::WalletOps;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

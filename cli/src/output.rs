@@ -3,6 +3,7 @@
 //! themselves; the types here are the few results made of several calls, or
 //! printed with an option of the command line.
 
+use paych_devnet::WalletOps;
 use std::path::Path;
 
 use cid::Cid;

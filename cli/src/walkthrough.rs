@@ -2,6 +2,7 @@
 //! run through the same command path a user types, printed with its output,
 //! and the final balances reconciled against the receipts.
 
+use paych_devnet::WalletOps;
 use clap::Parser;
 use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;

@@ -292,7 +292,7 @@ impl<R: Repo> Devnet<R> {
                 Ok(())
             })
             .context("cannot walk the state tree")?;
-            let blocks = StoreBlocks(store);
+            let blocks = StoreBlocks::new(store);
             let mut checked = Vec::new();
             for (id, actor) in channels {
                 let violations = match blocks.get_cbor::<paych_actor::State>(&actor.state) {
@@ -531,7 +531,7 @@ impl<R: Repo> Devnet<R> {
         let vectors = self.repo().read(|store| {
             self.check_runner_manifest(store)?;
             let history = store.messages(store.message_count()? as usize)?;
-            let blocks = StoreBlocks(store);
+            let blocks = StoreBlocks::new(store);
             let mut pre_root = info.genesis_root;
             let mut vectors = Vec::new();
             for m in &history {
@@ -594,7 +594,7 @@ impl<R: Repo> Devnet<R> {
             .get_actor(SYSTEM_ACTOR_ID)
             .context("cannot read the system actor")?
             .ok_or_else(|| Error::repo("the genesis has no system actor"))?;
-        let st: system_actor::State = StoreBlocks(store)
+        let st: system_actor::State = StoreBlocks::new(store)
             .get_cbor(&system.state)
             .context("cannot read the system actor's state")?
             .ok_or_else(|| Error::repo("the system actor's state is missing"))?;
@@ -610,7 +610,7 @@ impl<R: Repo> Devnet<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{GenesisOptions, MemoryRepo, MessageSpec};
+    use crate::{GenesisOptions, MemoryRepo, MessageSpec, WalletOps};
     use actor_interfaces::builtin::INIT_ACTOR_ID;
     use actor_interfaces::init::{EXEC_METHOD, ExecParams, ExecReturn};
     use fvm_ipld_encoding::RawBytes;

@@ -35,3 +35,4 @@ pub use node::{ChainInfo, Devnet, LocalDevnet, MessageSpec, Sent, StateView, Ver
 pub use repo::memory::MemoryRepo;
 pub use repo::sqlite::SqliteRepo;
 pub use repo::{Repo, Store};
+pub use wallet::{WalletEntry, WalletOps};

@@ -9,7 +9,7 @@ use cid::Cid;
 use fvm::executor::ApplyKind;
 use fvm::state_tree::StateTree;
 use fvm_ipld_encoding::RawBytes;
-use fvm_shared::address::{Address, Protocol};
+use fvm_shared::address::Address;
 use fvm_shared::bigint::BigInt;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
@@ -133,7 +133,7 @@ impl<R: Repo> Devnet<R> {
     /// The state tree at `root`, read through `store` (which sees its own
     /// uncommitted blocks).
     pub fn state<'a>(&self, store: &'a dyn Store, root: &Cid) -> Result<StateView<'a>> {
-        StateTree::new_from_root(StoreBlocks(store), root).context("cannot load the state tree")
+        StateTree::new_from_root(StoreBlocks::new(store), root).context("cannot load the state tree")
     }
 
     /// Moves time forward without messages.
@@ -161,42 +161,6 @@ impl<R: Repo> Devnet<R> {
             )?;
             store.set_head(&next)?;
             Ok(next)
-        })
-    }
-
-    /// An address's balance. Key addresses that have never received funds
-    /// have a balance of zero; ID and actor addresses must exist.
-    pub fn balance(&self, addr: &Address) -> Result<TokenAmount> {
-        self.repo.read(|store| {
-            let head = head_of(store)?;
-            let tree = self.state(store, &head.state_root)?;
-            match self.lookup(&tree, addr)? {
-                Some((_, actor)) => Ok(actor.balance),
-                None if matches!(
-                    addr.protocol(),
-                    Protocol::Secp256k1 | Protocol::BLS | Protocol::Delegated
-                ) =>
-                {
-                    Ok(TokenAmount::default())
-                }
-                None => Err(Error::unknown_address(format!(
-                    "unknown address {}: no actor on chain",
-                    addr::show(addr)
-                ))),
-            }
-        })
-    }
-
-    /// A plain value transfer (Lotus's `send`) from a wallet address.
-    pub fn send(&self, from: &Address, to: &Address, amount: &TokenAmount) -> Result<Sent> {
-        if !amount.is_positive() {
-            return Err(Error::invalid("the amount must be positive"));
-        }
-        self.repo.write(|tx| {
-            let head = head_of(tx)?;
-            let from_key = self.key_address(&self.state(tx, &head.state_root)?, from)?;
-            let message = self.push(tx, &MessageSpec::transfer(from_key, *to, amount.clone()))?;
-            Ok(Sent { message })
         })
     }
 
@@ -353,6 +317,24 @@ impl<R: Repo> Devnet<R> {
         let head = head_of(tx)?;
         let mut messages = tx.pool()?;
         messages.extend(extra.cloned());
+        if messages.is_empty() {
+            // Nothing to execute: the state stays as it is (the devnet has no
+            // cron), only time moves.
+            let epoch = head.epoch + 1;
+            record_block(
+                tx,
+                epoch,
+                head.state_root,
+                &[],
+                self.info.config.timestamp(epoch),
+                &self.info.config.base_fee,
+            )?;
+            tx.set_head(&Head {
+                epoch,
+                state_root: head.state_root,
+            })?;
+            return Ok(Vec::new());
+        }
         let callees = {
             let tree = self.state(tx, &head.state_root)?;
             let mut callees = Vec::with_capacity(messages.len());
@@ -663,7 +645,7 @@ fn load_info(store: &dyn Store) -> Result<ChainInfo> {
             .map_err(|_| corrupt(meta::GENESIS_ROOT))?,
         total_supply: amount(meta::TOTAL_SUPPLY)?,
         bundle_origin: get(meta::BUNDLE_ORIGIN)?,
-        manifest: Manifest::load(&StoreBlocks(store), &manifest)
+        manifest: Manifest::load(&StoreBlocks::new(store), &manifest)
             .context("cannot read the actor manifest")?,
     })
 }

@@ -1,4 +1,6 @@
-//! The wallet: keys in the repository, Lotus's verbs.
+//! The wallet: keys in the repository, Lotus's verbs, and what a wallet
+//! address can do on any chain node (its balance, a plain send). Provided
+//! for every [`ChainNode`], so a lite node's wallet works as the devnet's.
 
 use fvm_shared::ActorID;
 use fvm_shared::address::Address;
@@ -12,7 +14,8 @@ use crate::addr::{parse, show};
 use crate::chain_node::ChainNode;
 use crate::error::{Error, Result};
 use crate::json;
-use crate::node::{Devnet, head_of};
+use fvm_shared::address::Protocol;
+use crate::node::{MessageSpec, Sent};
 use crate::repo::{Repo, meta};
 
 /// A wallet address with what the chain knows about it.
@@ -34,9 +37,10 @@ fn key_type_name<S: serde::Serializer>(kind: &KeyType, s: S) -> Result<S::Ok, S:
     s.serialize_str(kind.name())
 }
 
-impl<R: Repo> Devnet<R> {
+/// The wallet verbs over a chain node's repository.
+pub trait WalletOps: ChainNode {
     /// A new key; the first key becomes the default.
-    pub fn wallet_new(&self, kind: KeyType) -> Result<Address> {
+    fn wallet_new(&self, kind: KeyType) -> Result<Address> {
         let key = Key::generate(kind);
         self.repo().write(|tx| {
             tx.put_key(&key)?;
@@ -47,13 +51,13 @@ impl<R: Repo> Devnet<R> {
         })
     }
 
-    pub fn wallet_list(&self) -> Result<Vec<WalletEntry>> {
+    fn wallet_list(&self) -> Result<Vec<WalletEntry>> {
         self.repo().read(|store| {
             let default = store
                 .meta(meta::DEFAULT_KEY)?
                 .map(|d| parse(&d))
                 .transpose()?;
-            let head = head_of(store)?;
+            let head = self.head_in(store)?;
             let tree = self.state(store, &head.state_root)?;
             store
                 .keys()?
@@ -77,14 +81,14 @@ impl<R: Repo> Devnet<R> {
         })
     }
 
-    pub fn wallet_default(&self) -> Result<Option<Address>> {
+    fn wallet_default(&self) -> Result<Option<Address>> {
         self.repo()
             .read(|s| s.meta(meta::DEFAULT_KEY))?
             .map(|d| parse(&d))
             .transpose()
     }
 
-    pub fn wallet_set_default(&self, addr: &Address) -> Result<()> {
+    fn wallet_set_default(&self, addr: &Address) -> Result<()> {
         self.repo().write(|tx| {
             if tx.key(addr)?.is_none() {
                 return Err(Error::missing_key(format!(
@@ -98,7 +102,7 @@ impl<R: Repo> Devnet<R> {
 
     /// Imports a key exported by Lotus (hex of KeyInfo JSON, or the JSON).
     /// Returns its address and whether it was new.
-    pub fn wallet_import(&self, text: &str) -> Result<(Address, bool)> {
+    fn wallet_import(&self, text: &str) -> Result<(Address, bool)> {
         let key =
             keyinfo::import(text).map_err(|e| Error::invalid(format!("cannot import key: {e}")))?;
         self.repo().write(|tx| {
@@ -111,7 +115,7 @@ impl<R: Repo> Devnet<R> {
     }
 
     /// The key as Lotus exports it.
-    pub fn wallet_export(&self, addr: &Address) -> Result<KeyInfo> {
+    fn wallet_export(&self, addr: &Address) -> Result<KeyInfo> {
         let key = self.repo().read(|s| s.key(addr))?;
         let key = key.ok_or_else(|| {
             Error::missing_key(format!("the wallet has no key for {}", show(addr)))
@@ -120,7 +124,45 @@ impl<R: Repo> Devnet<R> {
     }
 
     /// The key for `addr`, if the wallet holds it.
-    pub fn wallet_has(&self, addr: &Address) -> Result<bool> {
+    fn wallet_has(&self, addr: &Address) -> Result<bool> {
         Ok(self.repo().read(|s| s.key(addr))?.is_some())
     }
+
+    /// An address's balance. Key addresses that have never received funds
+    /// have a balance of zero; ID and actor addresses must exist.
+    fn balance(&self, addr: &Address) -> Result<TokenAmount> {
+        self.repo().read(|store| {
+            let head = self.head_in(store)?;
+            let tree = self.state(store, &head.state_root)?;
+            match self.lookup(&tree, addr)? {
+                Some((_, actor)) => Ok(actor.balance),
+                None if matches!(
+                    addr.protocol(),
+                    Protocol::Secp256k1 | Protocol::BLS | Protocol::Delegated
+                ) =>
+                {
+                    Ok(TokenAmount::default())
+                }
+                None => Err(Error::unknown_address(format!(
+                    "unknown address {}: no actor on chain",
+                    show(addr)
+                ))),
+            }
+        })
+    }
+
+    /// A plain value transfer (Lotus's `send`) from a wallet address.
+    fn send(&self, from: &Address, to: &Address, amount: &TokenAmount) -> Result<Sent> {
+        if !amount.is_positive() {
+            return Err(Error::invalid("the amount must be positive"));
+        }
+        self.repo().write(|tx| {
+            let head = self.head_in(tx)?;
+            let from_key = self.key_address(&self.state(tx, &head.state_root)?, from)?;
+            let message = self.push(tx, &MessageSpec::transfer(from_key, *to, amount.clone()))?;
+            Ok(Sent { message })
+        })
+    }
 }
+
+impl<N: ChainNode> WalletOps for N {}

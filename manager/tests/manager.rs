@@ -2,6 +2,7 @@
 //! Wasm actors executed by the FVM: scenarios read like the walkthrough, with
 //! balances checked after each step.
 
+use paych_devnet::WalletOps;
 use fvm_ipld_encoding::RawBytes;
 use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;

@@ -258,11 +258,38 @@ pub trait Repo: Send + Sync {
 
 /// The blocks a unit of work sees (its own writes included), for decoding
 /// state inside that unit.
-pub struct StoreBlocks<'a>(pub &'a dyn Store);
+pub struct StoreBlocks<'a> {
+    store: &'a dyn Store,
+    /// Where blocks the store lacks come from (a lite node's full node).
+    fallback: Option<Arc<dyn BlockSource>>,
+}
+
+impl<'a> StoreBlocks<'a> {
+    pub fn new(store: &'a dyn Store) -> Self {
+        Self {
+            store,
+            fallback: None,
+        }
+    }
+
+    /// Reads `store` first, then `fallback`.
+    pub fn with_fallback(store: &'a dyn Store, fallback: Arc<dyn BlockSource>) -> Self {
+        Self {
+            store,
+            fallback: Some(fallback),
+        }
+    }
+}
 
 impl Blockstore for StoreBlocks<'_> {
     fn get(&self, k: &Cid) -> anyhow::Result<Option<Vec<u8>>> {
-        self.0.get_block(k).map_err(anyhow::Error::new)
+        match self.store.get_block(k).map_err(anyhow::Error::new)? {
+            Some(block) => Ok(Some(block)),
+            None => match &self.fallback {
+                Some(source) => source.get_block(k),
+                None => Ok(None),
+            },
+        }
     }
 
     fn put_keyed(&self, k: &Cid, _block: &[u8]) -> anyhow::Result<()> {

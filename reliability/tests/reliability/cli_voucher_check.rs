@@ -15,6 +15,7 @@
 //!
 //! `PAYCH_CLI_CHECK_CASES` (default 48) scales it.
 
+use paych_devnet::WalletOps;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 

@@ -14,6 +14,7 @@
 //! `PAYCH_MANAGER_SEQUENCES` (default 6) and `PAYCH_MANAGER_STEPS` (default
 //! 10) scale it; `PAYCH_MANAGER_SEED` picks other sequences.
 
+use paych_devnet::WalletOps;
 use std::collections::BTreeMap;
 
 use fvm_ipld_encoding::RawBytes;
