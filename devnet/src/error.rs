@@ -66,6 +66,9 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    /// The amount an `InsufficientFunds` error is short by, when known (the
+    /// API reports it as `Shortfall`).
+    shortfall: Option<fvm_shared::econ::TokenAmount>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -78,7 +81,20 @@ impl Error {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        Self { kind, message }
+        Self {
+            kind,
+            message,
+            shortfall: None,
+        }
+    }
+
+    pub fn with_shortfall(mut self, shortfall: fvm_shared::econ::TokenAmount) -> Self {
+        self.shortfall = Some(shortfall);
+        self
+    }
+
+    pub fn shortfall(&self) -> Option<&fvm_shared::econ::TokenAmount> {
+        self.shortfall.as_ref()
     }
 
     pub fn kind(&self) -> ErrorKind {

@@ -92,7 +92,8 @@ pub fn require_funds(needed: &TokenAmount, balance: &TokenAmount) -> Result<()> 
         format_fil(&shortfall),
         format_fil(balance),
         format_fil(needed)
-    )))
+    ))
+    .with_shortfall(shortfall))
 }
 
 /// New vouchers and Settle need a channel nobody has settled yet (on chain,

@@ -91,8 +91,15 @@ impl Secret {
 
     /// A token allowing exactly `perms`.
     pub fn token(&self, perms: &[Perm]) -> String {
+        let names: Vec<String> = perms.iter().map(|p| p.name().to_string()).collect();
+        self.token_with_names(&names)
+    }
+
+    /// A token allowing `names` as given (Lotus's `AuthNew` does not check
+    /// the list; names it does not know grant nothing).
+    pub fn token_with_names(&self, names: &[String]) -> String {
         let payload = Payload {
-            allow: perms.iter().map(|p| p.name().to_string()).collect(),
+            allow: names.to_vec(),
         };
         let signing_input = format!(
             "{}.{}",

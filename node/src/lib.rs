@@ -5,7 +5,10 @@
 //! - [`lotus_json`]: Lotus's JSON shapes, apart from the internal types;
 //! - [`client`]: the client the command line and the lite node call with.
 
+pub mod api;
 pub mod auth;
 pub mod client;
 pub mod jsonrpc;
 pub mod lotus_json;
+pub mod rpc;
+pub mod server;
