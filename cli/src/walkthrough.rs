@@ -2,11 +2,11 @@
 //! run through the same command path a user types, printed with its output,
 //! and the final balances reconciled against the receipts.
 
-use paych_devnet::WalletOps;
 use clap::Parser;
 use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
 use paych_client::amount::format_fil;
+use paych_devnet::WalletOps;
 use paych_devnet::addr::show;
 use paych_devnet::{Error, LocalDevnet, json};
 use serde::Serialize;

@@ -12,6 +12,7 @@ use fvm_ipld_encoding::RawBytes;
 use fvm_shared::address::Address;
 use fvm_shared::bigint::BigInt;
 use fvm_shared::clock::ChainEpoch;
+use fvm_shared::crypto::signature::{Signature, SignatureType};
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
 use fvm_shared::version::NetworkVersion;
@@ -23,7 +24,6 @@ use paych_chain::message::{GAS_OVERESTIMATION_PERCENT, new_message};
 use paych_chain::receipt::exit_code_name;
 use paych_chain::trace::MessageTrace;
 use paych_chain::{ChainConfig, Head, Receipt, SignedMessage};
-use paych_client::Key;
 use paych_client::amount::format_fil;
 
 use serde::Serialize;
@@ -133,7 +133,8 @@ impl<R: Repo> Devnet<R> {
     /// The state tree at `root`, read through `store` (which sees its own
     /// uncommitted blocks).
     pub fn state<'a>(&self, store: &'a dyn Store, root: &Cid) -> Result<StateView<'a>> {
-        StateTree::new_from_root(StoreBlocks::new(store), root).context("cannot load the state tree")
+        StateTree::new_from_root(StoreBlocks::new(store), root)
+            .context("cannot load the state tree")
     }
 
     /// Moves time forward without messages.
@@ -213,7 +214,7 @@ impl<R: Repo> Devnet<R> {
             spec.params.clone(),
             spec.value.clone(),
         );
-        message.gas_limit = self.estimate_gas(tx, &message, &key)?;
+        message.gas_limit = self.estimate_gas(tx, &message, signature_type(&key))?;
         message.gas_fee_cap = self.info.config.base_fee.clone();
         Ok(SignedMessage::sign(message, &key))
     }
@@ -236,12 +237,20 @@ impl<R: Repo> Devnet<R> {
         &self,
         store: &dyn Store,
         message: &fvm_shared::message::Message,
-        key: &Key,
+        sig_type: SignatureType,
     ) -> Result<u64> {
         let mut trial = message.clone();
         trial.gas_limit = BLOCK_GAS_LIMIT;
         trial.gas_fee_cap = TokenAmount::default();
-        let length = SignedMessage::sign(trial.clone(), key).chain_length();
+        // The inclusion cost counts the signature's length, not its bytes.
+        let length = SignedMessage {
+            message: trial.clone(),
+            signature: Signature {
+                sig_type,
+                bytes: vec![0; signature_length(sig_type)],
+            },
+        }
+        .chain_length();
         let mut messages = included(&store.pool()?);
         messages.push(Included {
             message: trial,
@@ -282,6 +291,39 @@ impl<R: Repo> Devnet<R> {
             .ok_or_else(|| Error::internal("the block did not apply the message"))?;
         check_receipt(&record.receipt)?;
         Ok(record)
+    }
+
+    /// Lotus's `MpoolPushMessage`, in `tx`: gives `message` its sender's
+    /// next nonce and, where zero, a fee cap (the base fee) and a gas limit
+    /// (estimated); signs it with the wallet's key for the sender; pools it.
+    pub fn pool_message(
+        &self,
+        tx: &mut dyn Store,
+        mut message: fvm_shared::message::Message,
+    ) -> Result<SignedMessage> {
+        let head = head_of(tx)?;
+        let from_key = self.key_address(&self.state(tx, &head.state_root)?, &message.from)?;
+        let key = tx.key(&from_key)?.ok_or_else(|| {
+            Error::missing_key(format!(
+                "the wallet has no key for the sender {}",
+                addr::show(&message.from)
+            ))
+        })?;
+        message.sequence = self.next_nonce(tx, &message.from)?;
+        if message.gas_fee_cap.is_zero() {
+            message.gas_fee_cap = self
+                .info
+                .config
+                .base_fee
+                .clone()
+                .max(message.gas_premium.clone());
+        }
+        if message.gas_limit == 0 {
+            message.gas_limit = self.estimate_gas(tx, &message, signature_type(&key))?;
+        }
+        let signed = SignedMessage::sign(message, &key);
+        self.pool_push(tx, &signed)?;
+        Ok(signed)
     }
 
     /// Checks a signed message as a message pool would and adds it to the
@@ -648,4 +690,21 @@ fn load_info(store: &dyn Store) -> Result<ChainInfo> {
         manifest: Manifest::load(&StoreBlocks::new(store), &manifest)
             .context("cannot read the actor manifest")?,
     })
+}
+
+/// The length of a signature of `sig_type` (secp256k1 with its recovery
+/// byte; BLS).
+pub fn signature_length(sig_type: SignatureType) -> usize {
+    match sig_type {
+        SignatureType::Secp256k1 => 65,
+        SignatureType::BLS => 96,
+    }
+}
+
+/// The signature type a wallet key signs with.
+pub fn signature_type(key: &paych_client::Key) -> SignatureType {
+    match key.kind() {
+        paych_client::KeyType::Secp256k1 => SignatureType::Secp256k1,
+        paych_client::KeyType::Bls => SignatureType::BLS,
+    }
 }

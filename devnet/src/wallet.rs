@@ -14,9 +14,9 @@ use crate::addr::{parse, show};
 use crate::chain_node::ChainNode;
 use crate::error::{Error, Result};
 use crate::json;
-use fvm_shared::address::Protocol;
 use crate::node::{MessageSpec, Sent};
 use crate::repo::{Repo, meta};
+use fvm_shared::address::Protocol;
 
 /// A wallet address with what the chain knows about it.
 #[derive(Clone, Debug, Serialize)]

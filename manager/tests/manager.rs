@@ -2,13 +2,13 @@
 //! Wasm actors executed by the FVM: scenarios read like the walkthrough, with
 //! balances checked after each step.
 
-use paych_devnet::WalletOps;
 use fvm_ipld_encoding::RawBytes;
 use fvm_shared::address::Address;
 use fvm_shared::econ::TokenAmount;
 use paych_actor::SETTLE_DELAY;
 use paych_chain::SignedMessage;
 use paych_client::{Key, KeyType, voucher};
+use paych_devnet::WalletOps;
 use paych_devnet::repo::VoucherOrigin;
 use paych_devnet::{Devnet, ErrorKind, GenesisOptions, MemoryRepo, MessageSpec, Repo, SqliteRepo};
 use paych_manager::rules::decode_voucher;

@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod auth;
+pub mod chain_json;
 pub mod client;
+pub mod full;
 pub mod jsonrpc;
 pub mod lotus_json;
 pub mod rpc;

@@ -193,7 +193,10 @@ impl Api {
                     .unwrap_or_else(|| "panic".into());
                 Err(RpcError::new(
                     FATAL,
-                    format!("fatal error calling '{}': panic in rpc method: {why}", call.method),
+                    format!(
+                        "fatal error calling '{}': panic in rpc method: {why}",
+                        call.method
+                    ),
                 ))
             }
         }

@@ -116,8 +116,7 @@ async fn serve(State(endpoint): State<Endpoint>, request: Request) -> Response {
             Err(rejection) => rejection.into_response(),
         };
     }
-    let body = match axum::body::to_bytes(request.into_body(), endpoint.shared.max_request).await
-    {
+    let body = match axum::body::to_bytes(request.into_body(), endpoint.shared.max_request).await {
         Ok(body) => body,
         Err(e) => {
             let too_big = std::error::Error::source(&e)
@@ -133,7 +132,10 @@ async fn serve(State(endpoint): State<Endpoint>, request: Request) -> Response {
             } else {
                 format!("reading request: {e}")
             };
-            return reply(Some(response(None, Err(RpcError::new(PARSE_ERROR, message)))), 500);
+            return reply(
+                Some(response(None, Err(RpcError::new(PARSE_ERROR, message)))),
+                500,
+            );
         }
     };
     let (status, body) = handle_body(&endpoint.api, &perms, &body).await;
@@ -227,7 +229,11 @@ async fn handle_call(api: &Arc<Api>, perms: &[Perm], value: Value) -> Option<(u1
     let id = call.id.clone();
     let result = run_call(api.clone(), perms.to_vec(), call).await;
     let id = id?;
-    let status = result.as_ref().err().map(RpcError::http_status).unwrap_or(200);
+    let status = result
+        .as_ref()
+        .err()
+        .map(RpcError::http_status)
+        .unwrap_or(200);
     Some((status, response(Some(id), result)))
 }
 
@@ -361,12 +367,11 @@ impl Connection {
             }
         };
         let channel = self.next_channel.fetch_add(1, Ordering::Relaxed);
-        let _ = self
-            .out
-            .send(response(call.id.clone(), Ok(json!(channel))));
+        let _ = self.out.send(response(call.id.clone(), Ok(json!(channel))));
         let out = self.out.clone();
         let task = tokio::spawn(async move {
-            let send = |value: Value| out.send(notification("xrpc.ch.val", json!([channel, value])));
+            let send =
+                |value: Value| out.send(notification("xrpc.ch.val", json!([channel, value])));
             if send(current).is_err() {
                 return;
             }

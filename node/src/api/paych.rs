@@ -88,7 +88,9 @@ pub fn register<N: Node>(api: &mut Api, node: &Arc<N>, v0: bool) {
         Ok(json!(lane.lane))
     });
     let n = node.clone();
-    api.method("PaychNewPayment", Perm::Sign, 3, move |p| new_payment(&*n, &p));
+    api.method("PaychNewPayment", Perm::Sign, 3, move |p| {
+        new_payment(&*n, &p)
+    });
     let n = node.clone();
     api.method("PaychList", Perm::Read, 0, move |_| {
         let channels = manager(&*n).list().map_err(method_error)?;
@@ -149,16 +151,14 @@ pub fn register<N: Node>(api: &mut Api, node: &Arc<N>, v0: bool) {
     let n = node.clone();
     api.method("PaychVoucherCreate", Perm::Sign, 3, move |p| {
         let (ch, amount, lane): (Address, TokenAmount, u64) = (p.get(0)?, p.get(1)?, p.get(2)?);
-        Ok(
-            match manager(&*n).voucher_create(&ch, &amount, lane) {
-                Ok(created) => voucher_result(Some(&created.voucher), &TokenAmount::default()),
-                // Lotus reports a shortfall as a result, not an error.
-                Err(e) if e.kind() == ErrorKind::InsufficientFunds && e.shortfall().is_some() => {
-                    voucher_result(None, e.shortfall().expect("checked"))
-                }
-                Err(e) => return Err(method_error(e)),
-            },
-        )
+        Ok(match manager(&*n).voucher_create(&ch, &amount, lane) {
+            Ok(created) => voucher_result(Some(&created.voucher), &TokenAmount::default()),
+            // Lotus reports a shortfall as a result, not an error.
+            Err(e) if e.kind() == ErrorKind::InsufficientFunds && e.shortfall().is_some() => {
+                voucher_result(None, e.shortfall().expect("checked"))
+            }
+            Err(e) => return Err(method_error(e)),
+        })
     });
     let n = node.clone();
     api.method("PaychVoucherAdd", Perm::Write, 4, move |p| {
@@ -298,14 +298,19 @@ fn new_payment<N: Node>(node: &N, p: &Params) -> Result<Value, RpcError> {
         parsed.push((amount, conditions));
     }
     let Some((total, _)) = parsed.last() else {
-        return Err(RpcError::method("must call NewPayment with at least one voucher"));
+        return Err(RpcError::method(
+            "must call NewPayment with at least one voucher",
+        ));
     };
     let paych = manager(node);
     let added = paych
         .reserve_funds(&from, &to, total)
         .map_err(method_error)?;
     let info = channel_info(node, &added)?;
-    let lane = paych.allocate_lane(&added.channel).map_err(method_error)?.lane;
+    let lane = paych
+        .allocate_lane(&added.channel)
+        .map_err(method_error)?
+        .lane;
     let mut vouchers = Vec::with_capacity(parsed.len());
     for (amount, conditions) in &parsed {
         let created = paych

@@ -30,9 +30,7 @@ impl FromLotus for LotusKeyType {
             Value::String(s) if s == "bls" => Ok(Self(KeyType::Bls)),
             Value::Number(n) if n.as_u64() == Some(1) => Ok(Self(KeyType::Secp256k1)),
             Value::Number(n) if n.as_u64() == Some(2) => Ok(Self(KeyType::Bls)),
-            other => Err(format!(
-                "unsupported key type {other} (secp256k1 or bls)"
-            )),
+            other => Err(format!("unsupported key type {other} (secp256k1 or bls)")),
         }
     }
 }
@@ -88,7 +86,9 @@ pub fn register<N: Node>(api: &mut Api, node: &Arc<N>) {
         let data = bytes_param(&p, 1)?;
         let signature: Signature = p.get(2)?;
         let signer = key_address(&*n, &addr)?;
-        Ok(json!(paych_client::keys::verify(&signature, &signer, &data)))
+        Ok(json!(paych_client::keys::verify(
+            &signature, &signer, &data
+        )))
     });
     let n = node.clone();
     api.method("WalletExport", Perm::Admin, 1, move |p| {
@@ -138,9 +138,7 @@ fn key_for<N: Node>(node: &N, addr: &Address) -> Result<Option<Key>, RpcError> {
         fvm_shared::address::Protocol::Secp256k1 | fvm_shared::address::Protocol::BLS => *addr,
         _ => key_address(node, addr)?,
     };
-    node.repo()
-        .read(|s| s.key(&key_addr))
-        .map_err(method_error)
+    node.repo().read(|s| s.key(&key_addr)).map_err(method_error)
 }
 
 fn require_key<N: Node>(node: &N, addr: &Address) -> Result<Key, RpcError> {
