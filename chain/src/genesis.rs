@@ -133,12 +133,29 @@ impl<B: Blockstore> GenesisBuilder<B> {
             .store()
             .put_keyed(&code, wasm)
             .context("cannot store actor code")?;
+        self.actor(code, state, alias, balance)
+    }
+
+    /// An actor running `code` (already in the store: a bundle's, say),
+    /// reachable at `address`, with `state` as its state. A delegated (f4)
+    /// address is also recorded as the actor's delegated address, as the FVM
+    /// records it for actors it creates at one. Tests install actors the
+    /// chain could not create by messages this way: an EthAccount, or a
+    /// payment channel with a state of their making.
+    pub fn actor(
+        &mut self,
+        code: Cid,
+        state: &impl serde::Serialize,
+        address: &Address,
+        balance: TokenAmount,
+    ) -> anyhow::Result<ActorID> {
         let id = self
             .tree
-            .register_new_address(alias)
+            .register_new_address(address)
             .explain("cannot register the actor's address")?;
         let state = self.put_state(state)?;
-        self.set(id, code, state, balance);
+        let delegated = (address.protocol() == Protocol::Delegated).then_some(*address);
+        self.set_with_delegated(id, code, state, balance, delegated);
         Ok(id)
     }
 
@@ -173,6 +190,17 @@ impl<B: Blockstore> GenesisBuilder<B> {
     }
 
     fn set(&mut self, id: ActorID, code: Cid, state: Cid, balance: TokenAmount) {
+        self.set_with_delegated(id, code, state, balance, None);
+    }
+
+    fn set_with_delegated(
+        &mut self,
+        id: ActorID,
+        code: Cid,
+        state: Cid,
+        balance: TokenAmount,
+        delegated_address: Option<Address>,
+    ) {
         self.total_supply += &balance;
         self.tree.set_actor(
             id,
@@ -181,7 +209,7 @@ impl<B: Blockstore> GenesisBuilder<B> {
                 state,
                 sequence: 0,
                 balance,
-                delegated_address: None,
+                delegated_address,
             },
         );
     }
