@@ -31,6 +31,7 @@ const ACTORS: &[(&str, &str, &str)] = &[
 
 /// Directories whose contents feed the Wasm build.
 const SOURCES: &[&str] = &[
+    "interfaces",
     "actor",
     "builtins",
     "sdk-support",

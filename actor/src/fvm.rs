@@ -79,6 +79,13 @@ impl Runtime for FvmRuntime {
         fvm_sdk::sself::root().ok()
     }
 
+    fn has_initial_state(&self) -> Option<bool> {
+        let mut buf = [0u8; fvm_shared::MAX_CID_LEN];
+        // SAFETY: the buffer outlives the call and its length is passed.
+        let len = unsafe { fvm_sdk::sys::sself::root(buf.as_mut_ptr(), buf.len() as u32) }.ok()?;
+        Some(buf.get(..len as usize) == Some(&crate::EMPTY_ARRAY_CID_BYTES[..]))
+    }
+
     fn set_state_root(&mut self, root: &Cid) -> Result<(), ErrorNumber> {
         fvm_sdk::sself::set_root(root).map_err(|e| match e {
             StateUpdateError::ReadOnly => ErrorNumber::ReadOnly,

@@ -29,7 +29,7 @@ use fvm_ipld_amt::Amt;
 use fvm_ipld_blockstore::Blockstore;
 use fvm_ipld_encoding::ipld_block::IpldBlock;
 use fvm_ipld_encoding::{CBOR, CborStore, DAG_CBOR};
-use fvm_shared::address::Address;
+use fvm_shared::address::{Address, Payload};
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::{ErrorNumber, ExitCode};
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
@@ -66,6 +66,23 @@ pub fn empty_array_cid() -> Cid {
         .expect("a 32-byte digest fits a multihash");
     Cid::new_v1(DAG_CBOR, multihash)
 }
+
+/// [`empty_array_cid`] in binary: CIDv1, DAG-CBOR, blake2b-256 (0xb220), 32
+/// bytes, the digest.
+pub const EMPTY_ARRAY_CID_BYTES: [u8; 38] = {
+    let mut bytes = [0u8; 38];
+    let prefix = [0x01, 0x71, 0xa0, 0xe4, 0x02, 0x20];
+    let mut i = 0;
+    while i < 38 {
+        bytes[i] = if i < 6 {
+            prefix[i]
+        } else {
+            EMPTY_ARRAY_DIGEST[i - 6]
+        };
+        i += 1;
+    }
+    bytes
+};
 
 /// Runs one invocation: the caller gate, parameter decoding and the method.
 /// Every method returns nothing on success.
@@ -135,13 +152,14 @@ pub fn constructor<RT: Runtime>(rt: &mut RT, params: ConstructorParams) -> Resul
     // The state is created only over the empty one a new actor starts with:
     // a second constructor call on a live channel is refused (20), as the
     // built-in runtime's `create` refuses it.
-    let root = rt
-        .state_root()
-        .ok_or_else(|| ActorError::illegal_state("actor has no state root"))?;
-    if root != empty_array_cid() {
-        return Err(ActorError::illegal_state(format!(
-            "failed to create state; expected the empty array CID, got {root}"
-        )));
+    match rt.has_initial_state() {
+        Some(true) => {}
+        Some(false) => {
+            return Err(ActorError::illegal_state(
+                "failed to create state; the channel already has one",
+            ));
+        }
+        None => return Err(ActorError::illegal_state("the channel has no state root")),
     }
     let state = State::new(Address::new_id(from), Address::new_id(to), empty_lanes);
     save_state(rt, &state)
@@ -178,13 +196,8 @@ pub fn update_channel_state<RT: Runtime>(
     rt: &mut RT,
     params: UpdateChannelStateParams,
 ) -> Result<(), ActorError> {
-    let st = load_state(rt, StateRead::Snapshot)?;
+    let mut st = load_state(rt, StateRead::Snapshot)?;
     require_party(rt, &st)?;
-    let signer = if Address::new_id(rt.caller()) == st.from {
-        st.to
-    } else {
-        st.from
-    };
 
     let UpdateChannelStateParams { sv, secret } = params;
     let signature = sv
@@ -208,7 +221,12 @@ pub fn update_channel_state<RT: Runtime>(
     let signing_bytes = sv
         .signing_bytes()
         .exit_code(ExitCode::USR_SERIALIZATION, "failed to serialize voucher")?;
-    authenticate(rt, &signer, &signature.bytes, signing_bytes)?;
+    let signer = if is_party(&st.from, rt.caller()) {
+        &st.to
+    } else {
+        &st.from
+    };
+    authenticate(rt, signer, &signature.bytes, signing_bytes)?;
 
     let voucher_channel = rt.resolve_address(&sv.channel_addr).ok_or_else(|| {
         ActorError::illegal_argument(format!(
@@ -241,25 +259,22 @@ pub fn update_channel_state<RT: Runtime>(
     // through a multisig party) has its changes kept and checked against,
     // as in the built-in actor's transaction. Without one, the state read
     // above is still current and is not read again.
-    let mut st = match &sv.extra {
-        None => st,
-        Some(extra) => {
-            let block = IpldBlock {
-                codec: CBOR,
-                data: extra.data.to_vec(),
-            };
-            send_checked(
-                rt,
-                &extra.actor,
-                extra.method,
-                Some(block),
-                TokenAmount::default(),
-                false,
-            )
-            .map_err(|e| e.wrap("spend voucher verification failed"))?;
-            load_state(rt, StateRead::Transaction)?
-        }
-    };
+    if let Some(extra) = &sv.extra {
+        let block = IpldBlock {
+            codec: CBOR,
+            data: extra.data.to_vec(),
+        };
+        send_checked(
+            rt,
+            &extra.actor,
+            extra.method,
+            Some(block),
+            TokenAmount::default(),
+            false,
+        )
+        .map_err(|e| e.wrap("spend voucher verification failed"))?;
+        st = load_state(rt, StateRead::Transaction)?;
+    }
     let balance = rt.current_balance();
     redeem(rt.store(), &mut st, &sv, &balance)?;
     save_state(rt, &st)
@@ -447,14 +462,19 @@ pub fn collect<RT: Runtime>(rt: &mut RT) -> Result<(), ActorError> {
 /// The caller must be one of the parties, compared as stored: a party that
 /// is not an ID address (only a corrupt state has one) matches no caller.
 fn require_party<RT: Runtime>(rt: &RT, st: &State) -> Result<(), ActorError> {
-    let caller = Address::new_id(rt.caller());
-    if caller == st.from || caller == st.to {
+    let caller = rt.caller();
+    if is_party(&st.from, caller) || is_party(&st.to, caller) {
         Ok(())
     } else {
         Err(ActorError::forbidden(format!(
-            "caller {caller} is not a channel party"
+            "caller f0{caller} is not a channel party"
         )))
     }
+}
+
+/// Whether `party`, as stored, is the ID address of `caller`.
+fn is_party(party: &Address, caller: ActorID) -> bool {
+    matches!(party.payload(), Payload::ID(id) if *id == caller)
 }
 
 /// Sends and turns every failure into an `ActorError`: a refused send by the
@@ -499,29 +519,52 @@ enum StateRead {
 }
 
 fn load_state<RT: Runtime>(rt: &RT, read: StateRead) -> Result<State, ActorError> {
-    let root = rt.state_root().ok_or_else(|| match read {
-        StateRead::Snapshot => ActorError::illegal_state("the channel has no state root"),
-        StateRead::Transaction => ActorError::illegal_argument("the channel has no state root"),
-    })?;
-    rt.store()
-        .get_cbor::<State>(&root)
-        .map_err(|e| ActorError::illegal_argument(format!("failed to decode the state: {e}")))?
+    let Some(root) = rt.state_root() else {
+        return Err(no_state_root(read));
+    };
+    match rt.store().get_cbor::<State>(&root) {
+        Ok(Some(st)) => Ok(st),
         // The built-in panics here; the FVM cannot get this far (a missing
         // reachable block aborts the message), only the mock can.
-        .ok_or_else(|| ActorError::assertion_failed(format!("state block {root} is missing")))
+        Ok(None) => Err(ActorError::assertion_failed("the state block is missing")),
+        Err(e) => Err(ActorError::illegal_argument(format!(
+            "failed to decode the state: {e}"
+        ))),
+    }
+}
+
+#[cold]
+fn no_state_root(read: StateRead) -> ActorError {
+    let msg = "the channel has no state root";
+    match read {
+        StateRead::Snapshot => ActorError::illegal_state(msg),
+        StateRead::Transaction => ActorError::illegal_argument(msg),
+    }
 }
 
 /// Writes the state as the built-in runtime does: a block that cannot be
 /// stored is 16, a read-only call 25, a deleted actor 20.
 fn save_state<RT: Runtime>(rt: &mut RT, st: &State) -> Result<(), ActorError> {
-    let root = rt
-        .store()
-        .put_cbor(st, Code::Blake2b256)
-        .map_err(|e| ActorError::illegal_argument(format!("failed to write the state: {e}")))?;
-    rt.set_state_root(&root).map_err(|e| match e {
+    let root = match rt.store().put_cbor(st, Code::Blake2b256) {
+        Ok(root) => root,
+        Err(e) => {
+            return Err(ActorError::illegal_argument(format!(
+                "failed to write the state: {e}"
+            )));
+        }
+    };
+    match rt.set_state_root(&root) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(state_root_not_set(e)),
+    }
+}
+
+#[cold]
+fn state_root_not_set(e: ErrorNumber) -> ActorError {
+    match e {
         ErrorNumber::ReadOnly => {
             ActorError::read_only("cannot update the state root in a read-only call")
         }
         e => ActorError::illegal_state(format!("cannot update the state root: {e}")),
-    })
+    }
 }

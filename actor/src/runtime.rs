@@ -47,6 +47,14 @@ pub trait Runtime {
     /// The root of this actor's state; `None` once the actor is deleted. A
     /// new actor's root is the empty array's ([`crate::empty_array_cid`]).
     fn state_root(&self) -> Option<Cid>;
+    /// Whether the state is still the one every new actor starts with (the
+    /// empty array); `None` once the actor is deleted. The FVM runtime
+    /// compares the root's bytes without decoding a CID (the constructor
+    /// pays for this check on every channel creation).
+    fn has_initial_state(&self) -> Option<bool> {
+        self.state_root()
+            .map(|root| root == crate::empty_array_cid())
+    }
     /// Replaces the root: `ReadOnly` in a read-only call, `IllegalOperation`
     /// once the actor is deleted.
     fn set_state_root(&mut self, root: &Cid) -> Result<(), ErrorNumber>;

@@ -204,6 +204,7 @@ fn a_new_actor_starts_with_the_empty_array_state() {
         cid.to_string(),
         "bafy2bzacebc3bt6cedhoyw34drrmjvazhu4oj25er2ebk4u445pzycvq4ta4a"
     );
+    assert_eq!(cid.to_bytes(), paych_actor::EMPTY_ARRAY_CID_BYTES);
 }
 
 #[test]

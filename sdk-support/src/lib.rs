@@ -95,6 +95,7 @@ mod wasm {
     /// would first resolve the ID address, a wasted syscall, and panics on
     /// unexpected errors, where failing closed is the safe answer). A type
     /// number the manifest's type list does not have is not built-in.
+    #[inline]
     pub fn actor_kind(id: ActorID) -> ActorKind {
         let mut buf = [0u8; fvm_shared::MAX_CID_LEN];
         // SAFETY: the buffer outlives the call and its length is passed.
