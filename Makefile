@@ -3,8 +3,11 @@
 
 CARGO ?= cargo
 WASM_TARGET := wasm32-unknown-unknown
-WASM_PACKAGES := -p paych-actor -p devnet-account -p devnet-init -p devnet-inert -p test-probe
+WASM_PACKAGES := -p paych-actor -p devnet-account -p devnet-init -p devnet-inert -p devnet-placeholder -p devnet-ethaccount -p test-probe
 BUNDLE_CAR := $(CURDIR)/target/paych-devnet-bundle.car
+# `make bundle BASE=builtin-actors.car` writes that release bundle with only
+# its payment channel replaced by ours, to $(BASE_BUNDLE_CAR).
+BASE_BUNDLE_CAR := $(CURDIR)/target/paych-bundle-from-base.car
 
 # Cargo unifies dependency features over the packages a command selects, so a
 # `-p one-crate` build after a `--workspace` build recompiles the FVM with other
@@ -22,6 +25,7 @@ help:
 	@echo "make check         fmt, clippy -D warnings (native and Wasm), then make test"
 	@echo "make gas           gas per step and Wasm size next to the built-in payment channel"
 	@echo "make bundle        write the devnet bundle as a CAR ($(BUNDLE_CAR))"
+	@echo "make bundle BASE=x.car  write release bundle x.car with our payment channel swapped in ($(BASE_BUNDLE_CAR))"
 	@echo "make differential  ours vs a real bundle's payment channel (needs PAYCH_BUILTIN_BUNDLE)"
 	@echo "make vectors       test vectors (public schema) of every scenario to $(VECTORS_DIR), then replays them"
 	@echo "make demo          paych walkthrough: the whole payment channel story on a fresh temporary devnet"
@@ -51,7 +55,8 @@ test: toolchain
 
 # The PAYCH_BUILTIN_BUNDLE path, with a CAR this project writes itself: the
 # conformance suite runs on the bundle's init/account and our payment channel.
-test-bundle-env: bundle
+test-bundle-env: bins
+	$(BIN)/write-bundle $(BUNDLE_CAR)
 	PAYCH_BUILTIN_BUNDLE=$(BUNDLE_CAR) $(CARGO) test $(WORKSPACE) --test suite conformance::
 
 lint: lint-tools
@@ -70,7 +75,11 @@ bins: toolchain
 	$(CARGO) build $(WORKSPACE) --bins
 
 bundle: bins
+ifeq ($(BASE),)
 	$(BIN)/write-bundle $(BUNDLE_CAR)
+else
+	$(BIN)/write-bundle --base $(abspath $(BASE)) $(BASE_BUNDLE_CAR)
+endif
 
 differential: bins
 	@test -n "$$PAYCH_BUILTIN_BUNDLE" || { echo "set PAYCH_BUILTIN_BUNDLE=path/to/builtin-actors.car" >&2; exit 2; }

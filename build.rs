@@ -16,11 +16,22 @@ const ACTORS: &[(&str, &str, &str)] = &[
     ("DEVNET_ACCOUNT", "devnet-account", "devnet_account"),
     ("DEVNET_INIT", "devnet-init", "devnet_init"),
     ("DEVNET_INERT", "devnet-inert", "devnet_inert"),
+    (
+        "DEVNET_PLACEHOLDER",
+        "devnet-placeholder",
+        "devnet_placeholder",
+    ),
+    (
+        "DEVNET_ETHACCOUNT",
+        "devnet-ethaccount",
+        "devnet_ethaccount",
+    ),
     ("TEST_PROBE", "test-probe", "test_probe"),
 ];
 
 /// Directories whose contents feed the Wasm build.
 const SOURCES: &[&str] = &[
+    "interfaces",
     "actor",
     "builtins",
     "sdk-support",

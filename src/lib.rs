@@ -81,9 +81,9 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// The devnet bundle: our payment channel, the account and init
-    /// stand-ins, and the inert stand-in (given a distinct CID per slot) for
-    /// everything else.
+    /// The devnet bundle: our payment channel, the account, init,
+    /// placeholder and EthAccount stand-ins, and the inert stand-in (given a
+    /// distinct CID per slot) for everything else.
     pub fn devnet() -> Self {
         let mut bundle = Bundle {
             manifest: Manifest {
@@ -98,11 +98,9 @@ impl Bundle {
                 BuiltinType::Init => wasm::DEVNET_INIT.to_vec(),
                 BuiltinType::Account => wasm::DEVNET_ACCOUNT.to_vec(),
                 BuiltinType::PaymentChannel => wasm::PAYCH_ACTOR.to_vec(),
-                slot => with_custom_section(
-                    wasm::DEVNET_INERT,
-                    "devnet-builtin",
-                    slot.name().as_bytes(),
-                ),
+                BuiltinType::Placeholder => wasm::DEVNET_PLACEHOLDER.to_vec(),
+                BuiltinType::EthAccount => wasm::DEVNET_ETHACCOUNT.to_vec(),
+                slot => tagged_wasm(wasm::DEVNET_INERT, slot.name()),
             };
             let cid = bundle.add_code(code);
             bundle
@@ -182,6 +180,21 @@ impl Bundle {
         self.with_code(BuiltinType::PaymentChannel, wasm::PAYCH_ACTOR)
     }
 
+    /// This bundle with one more manifest entry, `name`, running `wasm`. The
+    /// FVM numbers types by position, so the entry's code gets the type
+    /// number after the last one (17 after the canonical 16), which no
+    /// built-in actor knows: actors of that code are not built-in to them.
+    pub fn with_extra_entry(mut self, name: &str, wasm: &[u8]) -> anyhow::Result<Self> {
+        if self.manifest.entries.iter().any(|(n, _)| n == name) {
+            bail!("the bundle already has a {name} entry");
+        }
+        let cid = self.add_code(wasm.to_vec());
+        self.manifest.entries.push((name.to_string(), cid));
+        self.origin = format!("{} with an extra {name} entry", self.origin);
+        self.seal();
+        Ok(self)
+    }
+
     /// The manifest CID (what the FVM's `NetworkConfig::override_actors` takes).
     pub fn manifest(&self) -> Cid {
         self.manifest.cid
@@ -217,17 +230,37 @@ impl Bundle {
     }
 
     /// Writes the bundle as a CAR v1 file whose single root is the manifest,
-    /// the format of builtin-actors releases.
+    /// in the layout of builtin-actors releases: the manifest block, its data
+    /// block, then each entry's code in manifest order. A release CAR read
+    /// with [`Bundle::from_car`] and written back is byte for byte the same.
     pub fn write_car(&self, out: impl Write) -> anyhow::Result<()> {
         let mut car = CarWriter::new(CarHeader::new(vec![self.manifest.cid], 1), out)?;
-        for (cid, data) in &self.blocks {
+        let (_, data) = self.manifest_blocks();
+        let codes = self.manifest.entries.iter().map(|(_, code)| *code);
+        let mut written = Vec::new();
+        for cid in [self.manifest.cid, data].into_iter().chain(codes) {
+            if written.contains(&cid) {
+                continue;
+            }
+            let block = self
+                .blocks
+                .get(&cid)
+                .ok_or_else(|| anyhow!("the bundle has no block {cid}"))?;
             car.write(fvm_ipld_car::Block {
-                cid: *cid,
-                data: data.clone(),
+                cid,
+                data: block.clone(),
             })?;
+            written.push(cid);
         }
         car.flush()?;
         Ok(())
+    }
+
+    /// The manifest's root and data block CIDs.
+    fn manifest_blocks(&self) -> (Cid, Cid) {
+        let (_, data): (u32, Cid) = fvm_ipld_encoding::from_slice(&self.blocks[&self.manifest.cid])
+            .expect("the sealed manifest decodes");
+        (self.manifest.cid, data)
     }
 
     fn add_code(&mut self, wasm: Vec<u8>) -> Cid {
@@ -253,6 +286,13 @@ impl Bundle {
 fn encode_block<T: serde::Serialize>(value: &T) -> (Cid, Vec<u8>) {
     let bytes = fvm_ipld_encoding::to_vec(value).expect("manifest types always encode");
     (Block::new(DAG_CBOR, &bytes).cid(Code::Blake2b256), bytes)
+}
+
+/// `wasm` with a custom section naming `tag`: the same code under a different
+/// code CID. The devnet bundle gives each inert slot its own CID this way;
+/// tests use it to put one actor's code in several slots.
+pub fn tagged_wasm(wasm: &[u8], tag: &str) -> Vec<u8> {
+    with_custom_section(wasm, "devnet-builtin", tag.as_bytes())
 }
 
 /// Appends a Wasm custom section (id 0): same code, different bytes, hence a
@@ -349,6 +389,66 @@ mod tests {
             swapped.wasm(BuiltinType::PaymentChannel),
             Some(wasm::TEST_PROBE)
         );
+    }
+
+    #[test]
+    fn car_written_back_is_byte_for_byte_the_same() {
+        let mut car = Vec::new();
+        Bundle::devnet().write_car(&mut car).unwrap();
+        let mut again = Vec::new();
+        Bundle::from_car(&car, "round trip")
+            .unwrap()
+            .write_car(&mut again)
+            .unwrap();
+        assert_eq!(car, again);
+    }
+
+    /// With `PAYCH_BUILTIN_BUNDLE` set: a builtin-actors release CAR read and
+    /// written back is the same file, so a bundle with our payment channel
+    /// swapped in differs from the release in that entry alone.
+    #[test]
+    fn release_car_written_back_is_byte_for_byte_the_same() {
+        let Some(path) = std::env::var_os(BUNDLE_ENV).filter(|p| !p.is_empty()) else {
+            eprintln!("{BUNDLE_ENV} unset: skipped");
+            return;
+        };
+        let original = std::fs::read(&path).unwrap();
+        let bundle = Bundle::from_car(&original, "release").unwrap();
+        let mut written = Vec::new();
+        bundle.write_car(&mut written).unwrap();
+        assert!(written == original, "the release CAR is not reproduced");
+    }
+
+    #[test]
+    fn an_extra_entry_comes_after_the_canonical_ones() {
+        let bundle = Bundle::devnet()
+            .with_extra_entry("type17", &tagged_wasm(wasm::TEST_PROBE, "type17"))
+            .unwrap();
+        assert_eq!(bundle.entries().len(), BuiltinType::ALL.len() + 1);
+        assert_eq!(bundle.entries().last().unwrap().0, "type17");
+        assert_eq!(bundle.entries()[..16], Bundle::devnet().entries()[..]);
+        let mut car = Vec::new();
+        bundle.write_car(&mut car).unwrap();
+        assert_eq!(
+            Bundle::from_car(&car, "17 entries").unwrap().entries(),
+            bundle.entries()
+        );
+        assert!(
+            Bundle::devnet()
+                .with_extra_entry("init", wasm::TEST_PROBE)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn tagged_code_has_its_own_cid() {
+        let tagged = tagged_wasm(wasm::TEST_PROBE, "multisig");
+        let bundle = Bundle::devnet()
+            .with_code(BuiltinType::Multisig, &tagged)
+            .unwrap();
+        let plain = Block::new(IPLD_RAW, wasm::TEST_PROBE).cid(Code::Blake2b256);
+        assert_ne!(bundle.code(BuiltinType::Multisig), Some(plain));
+        assert_eq!(bundle.wasm(BuiltinType::Multisig), Some(&tagged[..]));
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! The Wasm entry point and the `fvm_sdk` implementation of [`Runtime`]. This
 //! is the only module that talks to the FVM; it is compiled for Wasm only.
 
-use alloc::format;
-
 use cid::Cid;
 use fvm_ipld_encoding::ipld_block::IpldBlock;
+use fvm_sdk::error::{ActorDeleteError, StateUpdateError};
 use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
@@ -13,7 +12,7 @@ use fvm_shared::sys::SendFlags;
 use fvm_shared::{ActorID, MethodNum, Response};
 use sdk_support::SdkBlockstore;
 
-use crate::{ActorError, ActorKind, BuiltinType, Runtime};
+use crate::{ActorKind, Runtime};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn invoke(params_id: u32) -> u32 {
@@ -53,28 +52,7 @@ impl Runtime for FvmRuntime {
     }
 
     fn actor_kind(&self, id: ActorID) -> ActorKind {
-        // The syscalls directly: the SDK's helper would first resolve the ID
-        // address (a wasted syscall) and panics on unexpected errors, where
-        // failing closed (no code) is the safe answer.
-        let mut buf = [0u8; fvm_shared::MAX_CID_LEN];
-        // SAFETY: the buffer outlives the call and its length is passed.
-        let len = match unsafe {
-            fvm_sdk::sys::actor::get_actor_code_cid(id, buf.as_mut_ptr(), buf.len() as u32)
-        } {
-            Ok(len) => len as usize,
-            Err(_) => return ActorKind::Missing,
-        };
-        // SAFETY: `buf[..len]` holds the CID the FVM just wrote.
-        match unsafe { fvm_sdk::sys::actor::get_builtin_actor_type(buf[..len].as_ptr()) } {
-            Ok(t) => match u32::try_from(t)
-                .ok()
-                .and_then(BuiltinType::from_type_number)
-            {
-                Some(builtin) => ActorKind::Builtin(builtin),
-                None => ActorKind::User,
-            },
-            Err(_) => ActorKind::Missing,
-        }
+        sdk_support::actor_kind(id)
     }
 
     fn send(
@@ -97,17 +75,28 @@ impl Runtime for FvmRuntime {
         fvm_sdk::crypto::hash_blake2b(data)
     }
 
-    fn state_root(&self) -> Result<Cid, ActorError> {
-        fvm_sdk::sself::root().map_err(|_| ActorError::illegal_state("actor has no state"))
+    fn state_root(&self) -> Option<Cid> {
+        fvm_sdk::sself::root().ok()
     }
 
-    fn set_state_root(&mut self, root: &Cid) -> Result<(), ActorError> {
-        fvm_sdk::sself::set_root(root)
-            .map_err(|e| ActorError::illegal_state(format!("failed to set state root: {e}")))
+    fn has_initial_state(&self) -> Option<bool> {
+        let mut buf = [0u8; fvm_shared::MAX_CID_LEN];
+        // SAFETY: the buffer outlives the call and its length is passed.
+        let len = unsafe { fvm_sdk::sys::sself::root(buf.as_mut_ptr(), buf.len() as u32) }.ok()?;
+        Some(buf.get(..len as usize) == Some(&crate::EMPTY_ARRAY_CID_BYTES[..]))
     }
 
-    fn delete_actor(&mut self) -> Result<(), ActorError> {
-        fvm_sdk::sself::self_destruct(false)
-            .map_err(|e| ActorError::illegal_state(format!("failed to delete actor: {e}")))
+    fn set_state_root(&mut self, root: &Cid) -> Result<(), ErrorNumber> {
+        fvm_sdk::sself::set_root(root).map_err(|e| match e {
+            StateUpdateError::ReadOnly => ErrorNumber::ReadOnly,
+            StateUpdateError::ActorDeleted => ErrorNumber::IllegalOperation,
+        })
+    }
+
+    fn delete_actor(&mut self) -> Result<(), ErrorNumber> {
+        fvm_sdk::sself::self_destruct(false).map_err(|e| match e {
+            ActorDeleteError::ReadOnly => ErrorNumber::ReadOnly,
+            ActorDeleteError::UnspentFunds => ErrorNumber::IllegalOperation,
+        })
     }
 }

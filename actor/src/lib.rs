@@ -22,18 +22,20 @@ pub mod testing;
 
 use alloc::format;
 
-use actor_interfaces::codec::{
-    decode_params, expect_no_params, load_state as load, save_state as save,
-};
+use actor_interfaces::codec::{decode_params, expect_no_params};
+use cid::Cid;
+use cid::multihash::Multihash;
 use fvm_ipld_amt::Amt;
 use fvm_ipld_blockstore::Blockstore;
-use fvm_ipld_encoding::CBOR;
 use fvm_ipld_encoding::ipld_block::IpldBlock;
-use fvm_shared::address::Address;
+use fvm_ipld_encoding::{CBOR, CborStore, DAG_CBOR};
+use fvm_shared::address::{Address, Payload};
 use fvm_shared::econ::TokenAmount;
-use fvm_shared::error::ExitCode;
+use fvm_shared::error::{ErrorNumber, ExitCode};
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
+use multihash_codetable::Code;
 
+pub use actor_interfaces::builtin::FIRST_EXPORTED_METHOD_NUMBER;
 pub use actor_interfaces::{ActorError, BuiltinType, ExitCodeContext};
 
 use crate::ext::account;
@@ -51,9 +53,36 @@ pub enum Method {
     Collect = 4,
 }
 
-/// Methods at or above this number are "exported" (FRC-0042) and callable by
-/// any actor; everything below is internal to built-in actors.
-pub const FIRST_EXPORTED_METHOD_NUMBER: MethodNum = 1 << 24;
+/// The blake2b-256 digest of DAG-CBOR `[]` (the single byte 0x80).
+const EMPTY_ARRAY_DIGEST: [u8; 32] = [
+    0x45, 0xb0, 0xcf, 0xc2, 0x20, 0xce, 0xec, 0x5b, 0x7c, 0x1c, 0x62, 0xc4, 0xd4, 0x19, 0x3d, 0x38,
+    0xe4, 0xeb, 0xa4, 0x8e, 0x88, 0x15, 0x72, 0x9c, 0xe7, 0x5f, 0x9c, 0x0a, 0xb0, 0xe4, 0xc1, 0xc0,
+];
+
+/// The state root every new actor starts with: DAG-CBOR `[]` under
+/// blake2b-256. The constructor creates the channel's state only over it.
+pub fn empty_array_cid() -> Cid {
+    let multihash = Multihash::wrap(u64::from(Code::Blake2b256), &EMPTY_ARRAY_DIGEST)
+        .expect("a 32-byte digest fits a multihash");
+    Cid::new_v1(DAG_CBOR, multihash)
+}
+
+/// [`empty_array_cid`] in binary: CIDv1, DAG-CBOR, blake2b-256 (0xb220), 32
+/// bytes, the digest.
+pub const EMPTY_ARRAY_CID_BYTES: [u8; 38] = {
+    let mut bytes = [0u8; 38];
+    let prefix = [0x01, 0x71, 0xa0, 0xe4, 0x02, 0x20];
+    let mut i = 0;
+    while i < 38 {
+        bytes[i] = if i < 6 {
+            prefix[i]
+        } else {
+            EMPTY_ARRAY_DIGEST[i - 6]
+        };
+        i += 1;
+    }
+    bytes
+};
 
 /// Runs one invocation: the caller gate, parameter decoding and the method.
 /// Every method returns nothing on success.
@@ -90,7 +119,7 @@ fn restrict_internal_api<RT: Runtime>(rt: &RT, method: MethodNum) -> Result<(), 
     }
     let caller = rt.caller();
     match rt.actor_kind(caller) {
-        ActorKind::Builtin(t) if t != BuiltinType::Evm => Ok(()),
+        kind if kind.may_call_internal_methods() => Ok(()),
         ActorKind::Missing => Err(ActorError::forbidden(format!(
             "no code for caller f0{caller}"
         ))),
@@ -120,6 +149,18 @@ pub fn constructor<RT: Runtime>(rt: &mut RT, params: ConstructorParams) -> Resul
             ExitCode::USR_ILLEGAL_STATE,
             "failed to create empty lane AMT",
         )?;
+    // The state is created only over the empty one a new actor starts with:
+    // a second constructor call on a live channel is refused (20), as the
+    // built-in runtime's `create` refuses it.
+    match rt.has_initial_state() {
+        Some(true) => {}
+        Some(false) => {
+            return Err(ActorError::illegal_state(
+                "failed to create state; the channel already has one",
+            ));
+        }
+        None => return Err(ActorError::illegal_state("the channel has no state root")),
+    }
     let state = State::new(Address::new_id(from), Address::new_id(to), empty_lanes);
     save_state(rt, &state)
 }
@@ -155,15 +196,8 @@ pub fn update_channel_state<RT: Runtime>(
     rt: &mut RT,
     params: UpdateChannelStateParams,
 ) -> Result<(), ActorError> {
-    let st = load_state(rt)?;
-    let caller = rt.caller();
-    let (from, to) = (party_id(&st.from)?, party_id(&st.to)?);
-    if caller != from && caller != to {
-        return Err(ActorError::forbidden(format!(
-            "caller f0{caller} is not a channel party"
-        )));
-    }
-    let signer = if caller == from { to } else { from };
+    let mut st = load_state(rt, StateRead::Snapshot)?;
+    require_party(rt, &st)?;
 
     let UpdateChannelStateParams { sv, secret } = params;
     let signature = sv
@@ -187,6 +221,11 @@ pub fn update_channel_state<RT: Runtime>(
     let signing_bytes = sv
         .signing_bytes()
         .exit_code(ExitCode::USR_SERIALIZATION, "failed to serialize voucher")?;
+    let signer = if is_party(&st.from, rt.caller()) {
+        &st.to
+    } else {
+        &st.from
+    };
     authenticate(rt, signer, &signature.bytes, signing_bytes)?;
 
     let voucher_channel = rt.resolve_address(&sv.channel_addr).ok_or_else(|| {
@@ -214,6 +253,12 @@ pub fn update_channel_state<RT: Runtime>(
     if !sv.secret_pre_image.is_empty() && rt.blake2b_256(&secret)[..] != sv.secret_pre_image[..] {
         return Err(ActorError::illegal_argument("incorrect secret"));
     }
+    // The lane transaction runs on the state as it is after the sends. Only
+    // the `extra` call can change it (AuthenticateMessage is read-only): an
+    // extra call that re-enters the channel (a nested Settle or voucher, say
+    // through a multisig party) has its changes kept and checked against,
+    // as in the built-in actor's transaction. Without one, the state read
+    // above is still current and is not read again.
     if let Some(extra) = &sv.extra {
         let block = IpldBlock {
             codec: CBOR,
@@ -228,9 +273,8 @@ pub fn update_channel_state<RT: Runtime>(
             false,
         )
         .map_err(|e| e.wrap("spend voucher verification failed"))?;
+        st = load_state(rt, StateRead::Transaction)?;
     }
-
-    let mut st = st;
     let balance = rt.current_balance();
     redeem(rt.store(), &mut st, &sv, &balance)?;
     save_state(rt, &st)
@@ -240,7 +284,7 @@ pub fn update_channel_state<RT: Runtime>(
 /// (FRC-0044 AuthenticateMessage, read-only). Only `true` is acceptance.
 fn authenticate<RT: Runtime>(
     rt: &mut RT,
-    signer: ActorID,
+    signer: &Address,
     signature: &[u8],
     message: alloc::vec::Vec<u8>,
 ) -> Result<(), ActorError> {
@@ -254,7 +298,7 @@ fn authenticate<RT: Runtime>(
     )?;
     let ret = send_checked(
         rt,
-        &Address::new_id(signer),
+        signer,
         account::AUTHENTICATE_MESSAGE_METHOD,
         block,
         TokenAmount::default(),
@@ -377,22 +421,27 @@ fn find_lane<BS: Blockstore>(
 
 /// Starts the settle delay. Allowed once, by either party.
 pub fn settle<RT: Runtime>(rt: &mut RT) -> Result<(), ActorError> {
-    let mut st = load_state(rt)?;
+    let mut st = load_state(rt, StateRead::Transaction)?;
     require_party(rt, &st)?;
     if st.settling_at != 0 {
         return Err(ActorError::illegal_state("channel already settling"));
     }
-    st.settling_at = rt
+    // Checked, not saturating, like the built-in's `curr_epoch + SETTLE_DELAY`
+    // in its overflow-checked Wasm: within SETTLE_DELAY of i64::MAX this
+    // panics, in every build profile, and the FVM entry point's panic hook
+    // exits USR_ASSERTION_FAILED (24) with nothing changed.
+    let earliest = rt
         .curr_epoch()
-        .saturating_add(SETTLE_DELAY)
-        .max(st.min_settle_height);
+        .checked_add(SETTLE_DELAY)
+        .expect("settling_at overflows the epoch range");
+    st.settling_at = earliest.max(st.min_settle_height);
     save_state(rt, &st)
 }
 
 /// Pays out a settled channel: `to_send` to `to`, everything else back to
 /// `from`, then deletes the actor.
 pub fn collect<RT: Runtime>(rt: &mut RT) -> Result<(), ActorError> {
-    let st = load_state(rt)?;
+    let st = load_state(rt, StateRead::Snapshot)?;
     require_party(rt, &st)?;
     if st.settling_at == 0 || rt.curr_epoch() < st.settling_at {
         return Err(ActorError::forbidden(
@@ -404,12 +453,17 @@ pub fn collect<RT: Runtime>(rt: &mut RT) -> Result<(), ActorError> {
     let remainder = rt.current_balance();
     send_checked(rt, &st.from, METHOD_SEND, None, remainder, false)
         .map_err(|e| e.wrap("failed to send funds to `from`"))?;
+    // Deletion fails only in a read-only call (the balance is zero by now);
+    // the built-in runtime reports any failure to delete as 16.
     rt.delete_actor()
+        .map_err(|e| ActorError::illegal_argument(format!("failed to delete the channel: {e}")))
 }
 
+/// The caller must be one of the parties, compared as stored: a party that
+/// is not an ID address (only a corrupt state has one) matches no caller.
 fn require_party<RT: Runtime>(rt: &RT, st: &State) -> Result<(), ActorError> {
     let caller = rt.caller();
-    if caller == party_id(&st.from)? || caller == party_id(&st.to)? {
+    if is_party(&st.from, caller) || is_party(&st.to, caller) {
         Ok(())
     } else {
         Err(ActorError::forbidden(format!(
@@ -418,10 +472,9 @@ fn require_party<RT: Runtime>(rt: &RT, st: &State) -> Result<(), ActorError> {
     }
 }
 
-/// Parties are stored as ID addresses; anything else is corrupt state.
-fn party_id(addr: &Address) -> Result<ActorID, ActorError> {
-    addr.id()
-        .map_err(|_| ActorError::illegal_state(format!("party {addr} is not an ID address")))
+/// Whether `party`, as stored, is the ID address of `caller`.
+fn is_party(party: &Address, caller: ActorID) -> bool {
+    matches!(party.payload(), Payload::ID(id) if *id == caller)
 }
 
 /// Sends and turns every failure into an `ActorError`: a refused send by the
@@ -446,15 +499,72 @@ fn send_checked<RT: Runtime>(
                 "send to {to} method {method} aborted with code {}",
                 response.exit_code
             ),
+            response.return_data,
         ))
     }
 }
 
-fn load_state<RT: Runtime>(rt: &RT) -> Result<State, ActorError> {
-    load(rt.store(), &rt.state_root()?)
+/// The built-in runtime reads an actor's state two ways, which fail with
+/// different codes; each method here reads it the way the built-in channel
+/// does, so that even a corrupt or vanished state gives the same receipt.
+#[derive(Clone, Copy)]
+enum StateRead {
+    /// A read-only copy (`rt.state()`: UpdateChannelState's first read,
+    /// Collect): no root is 20, an undecodable state 16.
+    Snapshot,
+    /// The start of a state transaction (Settle, and UpdateChannelState's
+    /// lane transaction after an `extra` call): no root is 16, an
+    /// undecodable state 16.
+    Transaction,
 }
 
+fn load_state<RT: Runtime>(rt: &RT, read: StateRead) -> Result<State, ActorError> {
+    let Some(root) = rt.state_root() else {
+        return Err(no_state_root(read));
+    };
+    match rt.store().get_cbor::<State>(&root) {
+        Ok(Some(st)) => Ok(st),
+        // The built-in panics here; the FVM cannot get this far (a missing
+        // reachable block aborts the message), only the mock can.
+        Ok(None) => Err(ActorError::assertion_failed("the state block is missing")),
+        Err(e) => Err(ActorError::illegal_argument(format!(
+            "failed to decode the state: {e}"
+        ))),
+    }
+}
+
+#[cold]
+fn no_state_root(read: StateRead) -> ActorError {
+    let msg = "the channel has no state root";
+    match read {
+        StateRead::Snapshot => ActorError::illegal_state(msg),
+        StateRead::Transaction => ActorError::illegal_argument(msg),
+    }
+}
+
+/// Writes the state as the built-in runtime does: a block that cannot be
+/// stored is 16, a read-only call 25, a deleted actor 20.
 fn save_state<RT: Runtime>(rt: &mut RT, st: &State) -> Result<(), ActorError> {
-    let root = save(rt.store(), st)?;
-    rt.set_state_root(&root)
+    let root = match rt.store().put_cbor(st, Code::Blake2b256) {
+        Ok(root) => root,
+        Err(e) => {
+            return Err(ActorError::illegal_argument(format!(
+                "failed to write the state: {e}"
+            )));
+        }
+    };
+    match rt.set_state_root(&root) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(state_root_not_set(e)),
+    }
+}
+
+#[cold]
+fn state_root_not_set(e: ErrorNumber) -> ActorError {
+    match e {
+        ErrorNumber::ReadOnly => {
+            ActorError::read_only("cannot update the state root in a read-only call")
+        }
+        e => ActorError::illegal_state(format!("cannot update the state root: {e}")),
+    }
 }

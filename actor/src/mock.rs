@@ -5,7 +5,9 @@
 //! the built-in actors' mock runtime; when no expectation is queued a
 //! `send_handler` (if any) answers instead. [`MockRuntime::call`] runs a method
 //! the way the FVM does: on failure every change (state root, balance, sends'
-//! effects, deletion) is rolled back.
+//! effects, deletion) is rolled back. As in the FVM, a new actor's state root
+//! is the empty array's, and a read-only call can neither write its state,
+//! delete itself nor transfer value.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -19,7 +21,7 @@ use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::{ErrorNumber, ExitCode};
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum, Response};
 
-use crate::{ActorError, ActorKind, Runtime, State};
+use crate::{ActorError, ActorKind, Runtime, State, empty_array_cid};
 
 /// A send the actor made.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +41,10 @@ pub struct ExpectedSend {
     /// Makes `address` resolve to `id` (an actor of `kind`) once the send is
     /// made, as a first send to a new key address does on chain.
     pub creates: Option<(Address, ActorID, ActorKind)>,
+    /// The callee called back into this actor (a nested Settle or voucher
+    /// from a multisig party, say) and left it with this state; applied when
+    /// the send succeeds.
+    pub reenters: Option<State>,
 }
 
 pub type SendHandler = Box<dyn FnMut(&Sent) -> Result<Response, ErrorNumber>>;
@@ -49,8 +55,12 @@ pub struct MockRuntime {
     pub caller: ActorID,
     pub epoch: ChainEpoch,
     pub balance: TokenAmount,
+    /// The state root the actor has set; `None` until it sets one (the FVM's
+    /// empty array root, [`empty_array_cid`], which the store holds).
     pub state_root: Option<Cid>,
     pub deleted: bool,
+    /// The call is read-only (a caller sent it with `SendFlags::READ_ONLY`).
+    pub read_only: bool,
     /// Code at each ID (IDs not listed have none).
     pub actors: HashMap<ActorID, ActorKind>,
     /// Non-ID addresses and the IDs they resolve to.
@@ -64,14 +74,21 @@ pub struct MockRuntime {
 impl MockRuntime {
     /// A runtime for the channel at `receiver`, with nothing else on chain.
     pub fn new(receiver: ActorID) -> Self {
+        let store = MemoryBlockstore::default();
+        let empty: [(); 0] = [];
+        let root = store
+            .put_cbor(&empty, multihash_codetable::Code::Blake2b256)
+            .expect("memory store");
+        assert_eq!(root, empty_array_cid());
         Self {
-            store: MemoryBlockstore::default(),
+            store,
             receiver,
             caller: 0,
             epoch: 0,
             balance: TokenAmount::default(),
             state_root: None,
             deleted: false,
+            read_only: false,
             actors: HashMap::new(),
             addresses: HashMap::new(),
             expected_sends: VecDeque::new(),
@@ -195,6 +212,15 @@ impl Runtime for MockRuntime {
                 if let Some((addr, id, kind)) = expected.creates {
                     self.add_actor(id, kind, Some(addr));
                 }
+                if let (Some(state), Ok(response)) = (&expected.reenters, &expected.result)
+                    && response.exit_code.is_success()
+                {
+                    let root = self
+                        .store
+                        .put_cbor(state, multihash_codetable::Code::Blake2b256)
+                        .expect("memory store");
+                    self.state_root = Some(root);
+                }
                 expected.result
             }
             None => match self.send_handler.as_mut() {
@@ -202,6 +228,9 @@ impl Runtime for MockRuntime {
                 None => panic!("unexpected send: {sent:?}"),
             },
         };
+        if self.read_only && !sent.value.is_zero() {
+            return Err(ErrorNumber::ReadOnly);
+        }
         if let Ok(response) = &result
             && response.exit_code.is_success()
         {
@@ -218,26 +247,30 @@ impl Runtime for MockRuntime {
         actor_interfaces::blake2b_256(data)
     }
 
-    fn state_root(&self) -> Result<Cid, ActorError> {
-        match (self.deleted, self.state_root) {
-            (false, Some(root)) => Ok(root),
-            _ => Err(ActorError::illegal_state("actor has no state")),
+    fn state_root(&self) -> Option<Cid> {
+        match self.deleted {
+            false => Some(self.state_root.unwrap_or_else(empty_array_cid)),
+            true => None,
         }
     }
 
-    fn set_state_root(&mut self, root: &Cid) -> Result<(), ActorError> {
+    fn set_state_root(&mut self, root: &Cid) -> Result<(), ErrorNumber> {
+        if self.read_only {
+            return Err(ErrorNumber::ReadOnly);
+        }
         if self.deleted {
-            return Err(ActorError::illegal_state("actor deleted"));
+            return Err(ErrorNumber::IllegalOperation);
         }
         self.state_root = Some(*root);
         Ok(())
     }
 
-    fn delete_actor(&mut self) -> Result<(), ActorError> {
+    fn delete_actor(&mut self) -> Result<(), ErrorNumber> {
+        if self.read_only {
+            return Err(ErrorNumber::ReadOnly);
+        }
         if !self.balance.is_zero() {
-            return Err(ActorError::illegal_state(
-                "cannot delete an actor with unspent funds",
-            ));
+            return Err(ErrorNumber::IllegalOperation);
         }
         self.deleted = true;
         Ok(())
@@ -254,9 +287,18 @@ pub fn ok_response<T: serde::Serialize>(ret: Option<&T>) -> Result<Response, Err
 
 /// A response with a non-zero exit code and no return value.
 pub fn exit_response(code: ExitCode) -> Result<Response, ErrorNumber> {
+    exit_response_with_data(code, None)
+}
+
+/// A response with a non-zero exit code and the callee's return block (an
+/// EVM contract's revert data, say).
+pub fn exit_response_with_data(
+    code: ExitCode,
+    data: Option<IpldBlock>,
+) -> Result<Response, ErrorNumber> {
     Ok(Response {
         exit_code: code,
-        return_data: None,
+        return_data: data,
     })
 }
 

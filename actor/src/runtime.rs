@@ -11,19 +11,7 @@ use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ErrorNumber;
 use fvm_shared::{ActorID, MethodNum, Response};
 
-use crate::{ActorError, BuiltinType};
-
-/// What kind of actor lives at an ID.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ActorKind {
-    /// No actor (no code) at this ID.
-    Missing,
-    /// A built-in actor of the given type.
-    Builtin(BuiltinType),
-    /// Any other code: a user-deployed Wasm actor, or code whose type number
-    /// is not in the manifest's type list.
-    User,
-}
+pub use actor_interfaces::builtin::ActorKind;
 
 pub trait Runtime {
     type Blockstore: Blockstore;
@@ -56,10 +44,22 @@ pub trait Runtime {
 
     fn blake2b_256(&self, data: &[u8]) -> [u8; 32];
 
-    /// The root of this actor's state.
-    fn state_root(&self) -> Result<Cid, ActorError>;
-    fn set_state_root(&mut self, root: &Cid) -> Result<(), ActorError>;
+    /// The root of this actor's state; `None` once the actor is deleted. A
+    /// new actor's root is the empty array's ([`crate::empty_array_cid`]).
+    fn state_root(&self) -> Option<Cid>;
+    /// Whether the state is still the one every new actor starts with (the
+    /// empty array); `None` once the actor is deleted. The FVM runtime
+    /// compares the root's bytes without decoding a CID (the constructor
+    /// pays for this check on every channel creation).
+    fn has_initial_state(&self) -> Option<bool> {
+        self.state_root()
+            .map(|root| root == crate::empty_array_cid())
+    }
+    /// Replaces the root: `ReadOnly` in a read-only call, `IllegalOperation`
+    /// once the actor is deleted.
+    fn set_state_root(&mut self, root: &Cid) -> Result<(), ErrorNumber>;
 
-    /// Deletes this actor; its balance must already be zero.
-    fn delete_actor(&mut self) -> Result<(), ActorError>;
+    /// Deletes this actor: `ReadOnly` in a read-only call,
+    /// `IllegalOperation` while it still holds funds.
+    fn delete_actor(&mut self) -> Result<(), ErrorNumber>;
 }

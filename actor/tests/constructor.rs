@@ -22,6 +22,7 @@ fn expect_zero_send_creating(
         sent: zero_send(addr),
         result: ok_response::<()>(None),
         creates,
+        reenters: None,
     });
 }
 
@@ -306,6 +307,7 @@ fn propagates_failure_of_the_zero_send() {
             sent: zero_send(payee_key),
             result,
             creates: None,
+            reenters: None,
         });
         let params = constructor_params(id(PAYER_ID), payee_key);
         expect_abort(&mut rt, INIT_ID, CONSTRUCTOR, params, code);

@@ -16,7 +16,9 @@ use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::{ErrorNumber, ExitCode};
 use fvm_shared::{METHOD_SEND, Response};
 use multihash_codetable::{Code, MultihashDigest};
-use paych_actor::mock::{MockRuntime, Sent, exit_response, ok_response};
+use paych_actor::mock::{
+    ExpectedSend, MockRuntime, Sent, exit_response, exit_response_with_data, ok_response,
+};
 use paych_actor::{MAX_LANE, MAX_SECRET_SIZE, Merge, SignedVoucher, State, ext};
 
 // ---------------------------------------------------------------------------
@@ -754,6 +756,141 @@ fn extra_call_may_target_any_address_and_method() {
     );
     call_ok(&mut rt, PAYER_ID, UPDATE, update_params(&sv, &[]));
     assert_eq!(rt.sent.last(), Some(&extra_send(target, METHOD_SEND, &[])));
+}
+
+// ---------------------------------------------------------------------------
+// The two details the table hides (reference §4): a failing inner call's
+// return data is passed on, and the lane transaction re-reads the state
+// after the extra call.
+// ---------------------------------------------------------------------------
+
+/// An IPLD block holding `data` (what a reverting EVM contract returns).
+fn revert_data(data: &[u8]) -> Option<IpldBlock> {
+    Some(IpldBlock {
+        codec: CBOR,
+        data: data.to_vec(),
+    })
+}
+
+#[test]
+fn failed_extra_call_returns_the_callees_data() {
+    for (code, expected) in [
+        (ExitCode::new(33), ExitCode::new(33)),
+        (ExitCode::SYS_ILLEGAL_INSTRUCTION, ExitCode::USR_UNSPECIFIED),
+    ] {
+        let (mut rt, sv) = extra_fixture();
+        expect_authenticate(&mut rt, PAYEE_ID, &sv);
+        expect_send(
+            &mut rt,
+            extra_send(id(OTHER_ID), 2, &EXTRA_DATA),
+            exit_response_with_data(code, revert_data(b"\x46revert")),
+        );
+        let err = expect_abort(&mut rt, PAYER_ID, UPDATE, update_params(&sv, &[]), expected);
+        assert_eq!(err.data(), revert_data(b"\x46revert").as_ref());
+    }
+}
+
+#[test]
+fn failed_authentication_returns_the_signers_data() {
+    let (mut rt, sv) = require_create_channel_with_lanes(1);
+    expect_authenticate_result(
+        &mut rt,
+        PAYEE_ID,
+        &sv,
+        exit_response_with_data(ExitCode::USR_ILLEGAL_ARGUMENT, revert_data(&[0x41, 0x07])),
+    );
+    let err = expect_abort(
+        &mut rt,
+        PAYER_ID,
+        UPDATE,
+        update_params(&sv, &[]),
+        ExitCode::USR_ILLEGAL_ARGUMENT,
+    );
+    assert_eq!(err.data(), revert_data(&[0x41, 0x07]).as_ref());
+}
+
+#[test]
+fn failures_of_the_channel_itself_return_no_data() {
+    let (mut rt, mut sv) = require_create_channel_with_lanes(1);
+    sv.amount = atto(-1);
+    expect_authenticate(&mut rt, PAYEE_ID, &sv);
+    let err = expect_abort(
+        &mut rt,
+        PAYER_ID,
+        UPDATE,
+        update_params(&sv, &[]),
+        ExitCode::USR_ILLEGAL_ARGUMENT,
+    );
+    assert_eq!(err.data(), None);
+}
+
+/// The extra call re-enters the channel and leaves it with `nested` applied
+/// to the current state.
+fn reentrant_extra(rt: &mut MockRuntime, sv: &SignedVoucher, nested: impl FnOnce(&mut State)) {
+    let mut st = rt.state();
+    nested(&mut st);
+    expect_authenticate(rt, PAYEE_ID, sv);
+    rt.expect_send(ExpectedSend {
+        sent: extra_send(id(OTHER_ID), 2, &EXTRA_DATA),
+        result: ok_response::<()>(None),
+        creates: None,
+        reenters: Some(st),
+    });
+}
+
+#[test]
+fn lane_transaction_keeps_what_a_reentrant_extra_call_changed() {
+    // A nested Settle from inside the extra call: settling_at is kept and the
+    // voucher is applied on top of it.
+    let (mut rt, sv) = extra_fixture();
+    reentrant_extra(&mut rt, &sv, |st| st.settling_at = 1442);
+    call_ok(&mut rt, PAYER_ID, UPDATE, update_params(&sv, &[]));
+    let st = rt.state();
+    assert_eq!((st.settling_at, st.to_send.clone()), (1442, atto(1)));
+    assert_eq!(lane(&rt, 0), Some(lane_state(1, 2)));
+}
+
+#[test]
+fn lane_transaction_checks_against_what_a_reentrant_extra_call_changed() {
+    // A nested voucher raised the lane's nonce past the outer voucher's: the
+    // outer one is stale by the time its transaction runs, and the whole
+    // call (the nested change included) is undone.
+    let (mut rt, sv) = extra_fixture();
+    let (root, st) = (rt.state_root, rt.state());
+    let mut nested = st.clone();
+    let mut lanes =
+        fvm_ipld_amt::Amt::<paych_actor::LaneState, _>::load(&st.lane_states, &rt.store).unwrap();
+    lanes.set(0, lane_state(5, sv.nonce + 1)).unwrap();
+    nested.lane_states = lanes.flush().unwrap();
+    nested.to_send = atto(5);
+    reentrant_extra(&mut rt, &sv, |st| *st = nested);
+    let err = rt
+        .call(PAYER_ID, UPDATE, update_params(&sv, &[]))
+        .unwrap_err();
+    assert_eq!(err.exit_code(), ExitCode::USR_ILLEGAL_ARGUMENT);
+    rt.verify();
+    assert_eq!(rt.state_root, root);
+}
+
+#[test]
+fn without_an_extra_call_the_state_is_read_once() {
+    // AuthenticateMessage is read-only, so nothing can change the state
+    // during a voucher without `extra`, and the actor does not pay for a
+    // second read. The mock can pretend the signer re-entered (the FVM
+    // cannot): the actor writes its own result over it, which shows it did
+    // not read the state again.
+    let (mut rt, sv) = require_create_channel_with_lanes(1);
+    let mut pretend = rt.state();
+    pretend.settling_at = 1442;
+    rt.expect_send(ExpectedSend {
+        sent: authenticate_send(PAYEE_ID, &sv),
+        result: ok_response(Some(&true)),
+        creates: None,
+        reenters: Some(pretend),
+    });
+    call_ok(&mut rt, PAYER_ID, UPDATE, update_params(&sv, &[]));
+    assert_eq!(rt.state().settling_at, 0);
+    assert_eq!(lane(&rt, 0), Some(lane_state(1, 2)));
 }
 
 // ---------------------------------------------------------------------------

@@ -53,8 +53,11 @@ impl ChainConfig {
         }
     }
 
-    /// UNIX time of `epoch`.
+    /// UNIX time of `epoch` (the end of time for epochs whose timestamp
+    /// would not fit, as tests of the epoch range's edge reach).
     pub fn timestamp(&self, epoch: ChainEpoch) -> u64 {
-        self.genesis_timestamp + epoch.max(0) as u64 * EPOCH_DURATION_SECONDS as u64
+        (epoch.max(0) as u64)
+            .saturating_mul(EPOCH_DURATION_SECONDS as u64)
+            .saturating_add(self.genesis_timestamp)
     }
 }

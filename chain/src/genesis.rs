@@ -146,11 +146,39 @@ impl<B: Blockstore> GenesisBuilder<B> {
         let state = store
             .put(Code::Blake2b256, &Block::new(DAG_CBOR, state))
             .context("cannot store the actor's state")?;
+        self.actor_with_state(code, state, alias, balance)
+    }
+
+    /// An actor running `code` (already in the store: a bundle's, say),
+    /// reachable at `address`, with `state` as its state. A delegated (f4)
+    /// address is also recorded as the actor's delegated address, as the FVM
+    /// records it for actors it creates at one. Tests install actors the
+    /// chain could not create by messages this way: an EthAccount, or a
+    /// payment channel with a state of their making.
+    pub fn actor(
+        &mut self,
+        code: Cid,
+        state: &impl serde::Serialize,
+        address: &Address,
+        balance: TokenAmount,
+    ) -> anyhow::Result<ActorID> {
+        let state = self.put_state(state)?;
+        self.actor_with_state(code, state, address, balance)
+    }
+
+    fn actor_with_state(
+        &mut self,
+        code: Cid,
+        state: Cid,
+        address: &Address,
+        balance: TokenAmount,
+    ) -> anyhow::Result<ActorID> {
         let id = self
             .tree
-            .register_new_address(alias)
+            .register_new_address(address)
             .explain("cannot register the actor's address")?;
-        self.set(id, code, state, balance);
+        let delegated = (address.protocol() == Protocol::Delegated).then_some(*address);
+        self.set_with_delegated(id, code, state, balance, delegated);
         Ok(id)
     }
 
@@ -185,6 +213,17 @@ impl<B: Blockstore> GenesisBuilder<B> {
     }
 
     fn set(&mut self, id: ActorID, code: Cid, state: Cid, balance: TokenAmount) {
+        self.set_with_delegated(id, code, state, balance, None);
+    }
+
+    fn set_with_delegated(
+        &mut self,
+        id: ActorID,
+        code: Cid,
+        state: Cid,
+        balance: TokenAmount,
+        delegated_address: Option<Address>,
+    ) {
         self.total_supply += &balance;
         self.tree.set_actor(
             id,
@@ -193,7 +232,7 @@ impl<B: Blockstore> GenesisBuilder<B> {
                 state,
                 sequence: 0,
                 balance,
-                delegated_address: None,
+                delegated_address,
             },
         );
     }

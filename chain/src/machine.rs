@@ -92,7 +92,9 @@ impl<B: Blockstore + 'static> Machine<B> {
         options: MachineOptions,
     ) -> anyhow::Result<Self> {
         let network = NetworkConfig::new(network_version);
-        let mut context = network.for_epoch(epoch, (epoch * 30) as u64, root);
+        // The runner computes `epoch * 30` unchecked; a release build (as it
+        // runs) wraps at the edge of the epoch range, and so does this.
+        let mut context = network.for_epoch(epoch, epoch.wrapping_mul(30) as u64, root);
         context.set_base_fee(base_fee);
         context.set_circulating_supply(circ_supply);
         let options = MachineOptions {

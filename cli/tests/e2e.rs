@@ -39,6 +39,7 @@ impl Repo {
                 config: test_probe::Config {
                     auth_reply: test_probe::auth_reply::TRUE,
                     exit_code,
+                    ..Default::default()
                 },
                 calls: vec![],
             };

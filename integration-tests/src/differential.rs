@@ -1,7 +1,17 @@
 //! Differential runs: the same scenarios against two payment channel codes
 //! (typically ours and the one inside a real builtin-actors bundle), reporting
-//! every step whose receipt or resulting channel state differs. Gas is
+//! every step whose receipt (exit code, return bytes) or resulting state (the
+//! decoded channel, and the root of the whole state tree) differs. Gas is
 //! reported, not compared: the two codes are expected to cost differently.
+//!
+//! The state roots compared are [`Harness::comparable_state_root`]s: the real
+//! roots of the two runs can never be equal, for two reasons outside the
+//! actor's behaviour, which that root normalises out. The payment channels'
+//! code CID is part of each channel's entry in the state tree and is the hash
+//! of the code, so it differs whenever the codes do; and every message pays
+//! gas from its sender's balance to the burnt-funds actor, which differs
+//! whenever the codes' gas does. Every other field of every actor (state
+//! root, nonce, delegated address, balance net of gas) is compared.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -32,24 +42,30 @@ impl fmt::Display for Difference {
 fn describe(step: Option<&Step>) -> String {
     match step {
         Some(s) => format!(
-            "[{}] exit {} state {:?}",
+            "[{}] exit {} return 0x{} state root {} channel {:?}",
             s.label,
             s.exit_code.value(),
+            data_encoding::HEXLOWER.encode(&s.return_data),
+            s.state_root,
             s.channel
         ),
         None => "(no such step)".to_string(),
     }
 }
 
-/// Compares two step logs of one scenario: same labels, exit codes and
-/// channel states, step by step.
+/// Compares two step logs of one scenario: same labels, exit codes, return
+/// bytes, channel states and comparable state roots, step by step.
 pub fn compare_steps(scenario: &str, ours: &[Step], theirs: &[Step]) -> Vec<Difference> {
     let mut diffs = Vec::new();
     for index in 0..ours.len().max(theirs.len()) {
         let (a, b) = (ours.get(index), theirs.get(index));
         let same = match (a, b) {
             (Some(a), Some(b)) => {
-                a.label == b.label && a.exit_code == b.exit_code && a.channel == b.channel
+                a.label == b.label
+                    && a.exit_code == b.exit_code
+                    && a.return_data == b.return_data
+                    && a.channel == b.channel
+                    && a.state_root == b.state_root
             }
             _ => false,
         };

@@ -12,32 +12,39 @@
 //! the tester did for these tests, probes included.)
 //!
 //! After every message the harness checks the state invariants of every
-//! channel it created, and it records each step (label, exit code, gas, the
-//! decoded channel) so that two runs can be compared. It also records the
-//! messages of each epoch as a [`MessageGroup`] (pre-state root, messages,
-//! receipts, post-state root): the makings of a test vector
-//! ([`Harness::vector_groups`], [`as_vector_runner`]).
+//! channel it created, and it records each step (label, exit code, return
+//! bytes, gas, the decoded channel, a comparable state root) so that two runs
+//! can be compared. It also records the messages of each epoch as a
+//! [`MessageGroup`] (pre-state root, messages, receipts, post-state root):
+//! the makings of a test vector ([`Harness::vector_groups`],
+//! [`as_vector_runner`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use actor_interfaces::builtin::INIT_ACTOR_ID;
+use actor_interfaces::builtin::{BURNT_FUNDS_ACTOR_ID, INIT_ACTOR_ID, SYSTEM_ACTOR_ID};
 use actor_interfaces::init::{EXEC_METHOD, ExecParams, ExecReturn};
 use anyhow::anyhow;
 use cid::Cid;
+use cid::multihash::Multihash;
 use fvm::executor::{ApplyKind, ApplyRet};
-use fvm::state_tree::ActorState;
+use fvm::machine::REWARD_ACTOR_ID;
+use fvm::state_tree::{ActorState, StateTree};
+use fvm_ipld_amt::Amt;
 use fvm_ipld_blockstore::MemoryBlockstore;
-use fvm_ipld_encoding::{CborStore, RawBytes};
+use fvm_ipld_encoding::{CborStore, DAG_CBOR, RawBytes};
+use fvm_shared::IDENTITY_HASH;
 use fvm_shared::address::Address;
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::econ::TokenAmount;
 use fvm_shared::error::ExitCode;
 use fvm_shared::message::Message;
+use fvm_shared::state::StateTreeVersion;
 use fvm_shared::{ActorID, METHOD_SEND, MethodNum};
 use paych_actor::testing::check_state_invariants;
 use paych_actor::{
-    ConstructorParams, LaneState, Method, SignedVoucher, State, UpdateChannelStateParams,
+    ConstructorParams, LANE_STATES_AMT_BITWIDTH, LaneState, Method, SignedVoucher, State,
+    UpdateChannelStateParams,
 };
 use paych_bundle::{BuiltinType, Bundle, Manifest};
 use paych_chain::genesis::GenesisBuilder;
@@ -94,9 +101,14 @@ pub struct Step {
     pub label: String,
     pub epoch: ChainEpoch,
     pub exit_code: ExitCode,
+    /// The receipt's return bytes (a failing callee's data passed on, too).
+    pub return_data: Vec<u8>,
     pub gas_used: u64,
     /// The channel the message was about after it ran (`None` once deleted).
     pub channel: Option<PaychState>,
+    /// The root of the whole state tree after the message, made comparable
+    /// across payment channel codes (see [`Harness::comparable_state_root`]).
+    pub state_root: Cid,
 }
 
 /// Builds the genesis state: accounts and probes, then [`HarnessBuilder::build`].
@@ -104,6 +116,8 @@ pub struct HarnessBuilder {
     genesis: GenesisBuilder<MemoryBlockstore>,
     seeds: u32,
     tracing: bool,
+    /// Channels installed at genesis.
+    channels: Vec<ActorID>,
 }
 
 impl HarnessBuilder {
@@ -113,6 +127,7 @@ impl HarnessBuilder {
             genesis: GenesisBuilder::new(&bundle, MemoryBlockstore::default())?,
             seeds: 0,
             tracing: false,
+            channels: Vec::new(),
         })
     }
 
@@ -174,6 +189,93 @@ impl HarnessBuilder {
         Party { id, key: None }
     }
 
+    /// A probe running the code of the bundle's manifest entry `entry`: the
+    /// bundle must carry the probe's Wasm there (see
+    /// `paych_bundle::tagged_wasm`), and the probe then acts as an actor of
+    /// that entry's type (a multisig, an init, or a type number no built-in
+    /// knows).
+    pub fn probe_in_slot(
+        &mut self,
+        entry: &str,
+        config: test_probe::Config,
+        balance: TokenAmount,
+    ) -> Party {
+        let code = self.code_of(entry);
+        let seed = self.next_seed(entry);
+        let state = test_probe::State {
+            config,
+            calls: vec![],
+        };
+        let id = self
+            .genesis
+            .actor(code, &state, &Address::new_actor(&seed), balance)
+            .expect("install probe");
+        Party { id, key: None }
+    }
+
+    /// An actor running the code of manifest entry `entry` with `state`, at
+    /// `address` (a delegated address is recorded as the actor's own): what
+    /// the chain cannot create by messages alone, an EthAccount say.
+    pub fn builtin_actor(
+        &mut self,
+        entry: &str,
+        state: &impl serde::Serialize,
+        address: &Address,
+        balance: TokenAmount,
+    ) -> ActorID {
+        let code = self.code_of(entry);
+        self.genesis
+            .actor(code, state, address, balance)
+            .expect("install actor")
+    }
+
+    /// A payment channel installed at genesis with `state` as its state
+    /// (anything serializable: a test can give it a state the actor would
+    /// never write). Not tracked: the harness does not decode its state.
+    pub fn channel_with_state(
+        &mut self,
+        state: &impl serde::Serialize,
+        balance: TokenAmount,
+    ) -> Channel {
+        let seed = self.next_seed("channel");
+        let robust = Address::new_actor(&seed);
+        let id = self.builtin_actor(BuiltinType::PaymentChannel.name(), state, &robust, balance);
+        Channel { id, robust }
+    }
+
+    /// A payment channel from `from` to `to` installed at genesis, as its
+    /// constructor would have left it (no lanes, not settling); tracked like
+    /// the channels created through init. For tests whose init is not the
+    /// real one.
+    pub fn channel(&mut self, from: &Party, to: &Party, balance: TokenAmount) -> Channel {
+        let lanes = self.empty_lanes();
+        let state = State::new(from.address(), to.address(), lanes);
+        let channel = self.channel_with_state(&state, balance);
+        self.channels.push(channel.id);
+        channel
+    }
+
+    /// The root of an empty lane AMT (bit width 3), in the genesis store.
+    pub fn empty_lanes(&self) -> Cid {
+        Amt::<LaneState, _>::new_with_bit_width(
+            self.genesis.tree().store(),
+            LANE_STATES_AMT_BITWIDTH,
+        )
+        .flush()
+        .expect("empty lane AMT")
+    }
+
+    /// The code CID of manifest entry `entry`.
+    pub fn code_of(&self, entry: &str) -> Cid {
+        self.genesis
+            .manifest()
+            .entries
+            .iter()
+            .find(|(name, _)| name == entry)
+            .map(|(_, code)| *code)
+            .unwrap_or_else(|| panic!("the bundle has no {entry} entry"))
+    }
+
     /// Records an execution trace (every gas charge, call and IPLD operation)
     /// in each message's `ApplyRet::exec_trace`.
     pub fn with_tracing(mut self) -> Self {
@@ -205,7 +307,8 @@ impl HarnessBuilder {
             manifest,
             paych_code,
             machine: Some(machine),
-            channels: Vec::new(),
+            channels: self.channels,
+            gas_paid: BTreeMap::new(),
             steps: Vec::new(),
             lenient: Cell::new(false),
             mismatches: RefCell::new(Vec::new()),
@@ -253,6 +356,9 @@ pub struct Harness {
     /// The group of the running machine, if it applied any message.
     open_group: Option<MessageGroup>,
     channels: Vec<ActorID>,
+    /// Gas paid so far, by the actor it went to (burnt funds, reward: a
+    /// negative amount) or came from (a sender: positive).
+    gas_paid: BTreeMap<ActorID, TokenAmount>,
     steps: Vec<Step>,
     /// In lenient mode failed expectations are recorded instead of panicking
     /// (differential runs must go on to compare every step).
@@ -456,16 +562,73 @@ impl Harness {
         self.record_in_group(label, signed.message, &ret);
 
         self.check_invariants(label);
+        self.record_gas(from.id, &ret);
         let subject = self.resolve(&to).filter(|id| self.channels.contains(id));
         let step = Step {
             label: label.to_string(),
             epoch: self.epoch(),
             exit_code: ret.msg_receipt.exit_code,
+            return_data: ret.msg_receipt.return_data.to_vec(),
             gas_used: ret.msg_receipt.gas_used,
             channel: subject.and_then(|id| self.view(id)),
+            state_root: self.comparable_state_root(),
         };
         self.steps.push(step);
         ret
+    }
+
+    fn record_gas(&mut self, sender: ActorID, ret: &ApplyRet) {
+        let burnt = &ret.base_fee_burn + &ret.over_estimation_burn;
+        for (id, amount) in [
+            (sender, Self::gas_cost(ret)),
+            (BURNT_FUNDS_ACTOR_ID, -burnt),
+            (REWARD_ACTOR_ID, -ret.miner_tip.clone()),
+        ] {
+            *self.gas_paid.entry(id).or_default() += amount;
+        }
+    }
+
+    /// The root of the state tree as it would be if gas were free and every
+    /// payment channel ran the same code: what two runs of a scenario on
+    /// different payment channel codes can agree on byte for byte. Three
+    /// things in the real root depend on the code and nothing else, so they
+    /// are normalised out: (1) the channels' code CID, which is the code's
+    /// hash (replaced by one marker CID); (2) the system actor's state, which
+    /// names the bundle's manifest, which lists that code CID (replaced by
+    /// another marker); and (3) the gas each message paid, which moves funds
+    /// from its sender to the burnt-funds (and reward) actor (each balance is
+    /// given back what gas took or brought). Everything else, every other
+    /// actor's state root, nonce, delegated address and remaining balance, is
+    /// compared as the chain holds it.
+    pub fn comparable_state_root(&self) -> Cid {
+        let marker = |what: &[u8]| {
+            Cid::new_v1(
+                DAG_CBOR,
+                Multihash::wrap(IDENTITY_HASH, what).expect("short identity hash"),
+            )
+        };
+        let (paych_code, manifest) = (marker(b"payment channel code"), marker(b"manifest"));
+        let mut comparable = StateTree::new(MemoryBlockstore::default(), StateTreeVersion::V5)
+            .expect("empty state tree");
+        self.machine()
+            .state_tree()
+            .for_each(|address, actor| {
+                let id = address.id()?;
+                let mut actor = actor.clone();
+                if actor.code == self.paych_code {
+                    actor.code = paych_code;
+                }
+                if id == SYSTEM_ACTOR_ID {
+                    actor.state = manifest;
+                }
+                if let Some(paid) = self.gas_paid.get(&id) {
+                    actor.balance += paid;
+                }
+                comparable.set_actor(id, actor);
+                Ok(())
+            })
+            .expect("walk the state tree");
+        comparable.flush().expect("flush the comparable state tree")
     }
 
     /// Panics (or records, when lenient) unless every tracked channel keeps

@@ -1,7 +1,31 @@
 //! The built-in actor types, the actors every network has at fixed IDs, and
 //! the epoch length the actors' time arithmetic assumes.
 
-use fvm_shared::ActorID;
+use fvm_shared::{ActorID, MethodNum};
+
+/// Methods at or above this number are "exported" (FRC-0042) and callable by
+/// any actor; everything below is internal to built-in actors.
+pub const FIRST_EXPORTED_METHOD_NUMBER: MethodNum = 1 << 24;
+
+/// What kind of actor lives at an ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    /// No actor (no code) at this ID.
+    Missing,
+    /// A built-in actor of the given type.
+    Builtin(BuiltinType),
+    /// Any other code: a user-deployed Wasm actor, or code whose type number
+    /// is not in the manifest's type list.
+    User,
+}
+
+impl ActorKind {
+    /// The built-in actors' gate on internal methods: only a built-in actor
+    /// that is not an EVM contract may call a method below 2^24.
+    pub fn may_call_internal_methods(self) -> bool {
+        matches!(self, ActorKind::Builtin(t) if t != BuiltinType::Evm)
+    }
+}
 
 /// Filecoin epochs are 30 seconds long (the payment channel's settle delay
 /// and every chain's timestamps follow from it).

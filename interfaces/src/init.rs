@@ -11,6 +11,8 @@ use fvm_shared::{ActorID, MethodNum};
 
 pub const CONSTRUCTOR_METHOD: MethodNum = 1;
 pub const EXEC_METHOD: MethodNum = 2;
+/// Deploys an actor at a delegated (f4) address; the EAM's alone.
+pub const EXEC4_METHOD: MethodNum = 3;
 /// The first ID init hands out.
 pub const FIRST_NON_SINGLETON_ID: ActorID = 100;
 
@@ -28,6 +30,14 @@ pub struct State {
 pub struct ExecParams {
     pub code_cid: Cid,
     pub constructor_params: RawBytes,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize_tuple, Deserialize_tuple)]
+pub struct Exec4Params {
+    pub code_cid: Cid,
+    pub constructor_params: RawBytes,
+    /// The f4 subaddress under the caller's namespace.
+    pub subaddress: RawBytes,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize_tuple, Deserialize_tuple)]

@@ -48,6 +48,7 @@ impl FvmChain {
             test_probe::Config {
                 auth_reply: test_probe::auth_reply::TRUE,
                 exit_code: code::EXTRA_TARGET_FAILURE,
+                ..Default::default()
             },
             TokenAmount::default(),
         );

@@ -12,14 +12,15 @@ mod wasm {
     use alloc::format;
     use alloc::vec::Vec;
 
-    use actor_interfaces::ActorError;
+    use actor_interfaces::builtin::{ActorKind, FIRST_EXPORTED_METHOD_NUMBER};
     use actor_interfaces::codec;
+    use actor_interfaces::{ActorError, BuiltinType};
     use cid::Cid;
     use fvm_ipld_blockstore::{Block, Blockstore};
     use fvm_ipld_encoding::ipld_block::IpldBlock;
     use fvm_sdk::NO_DATA_BLOCK_ID;
-    use fvm_shared::MethodNum;
     use fvm_shared::error::ExitCode;
+    use fvm_shared::{ActorID, MethodNum};
     use multihash_codetable::Code;
     use serde::Serialize;
     use serde::de::DeserializeOwned;
@@ -52,8 +53,11 @@ mod wasm {
     }
 
     /// Runs one invocation: reads the method and parameters, calls `dispatch`,
-    /// and either returns its result block or aborts with its exit code.
-    /// Panics become USR_ASSERTION_FAILED aborts instead of traps.
+    /// and either returns its result block or exits with the error's code and
+    /// data (a failing callee's return block that the actor passes on, as the
+    /// built-in actors' trampoline does). Panics become USR_ASSERTION_FAILED
+    /// aborts instead of traps: the panic hook runs before the `wasm` profile's
+    /// `panic = "abort"` would trap.
     pub fn invoke_with(
         params_id: u32,
         dispatch: impl FnOnce(MethodNum, Option<IpldBlock>) -> Result<Option<IpldBlock>, ActorError>,
@@ -75,7 +79,59 @@ mod wasm {
                     Some(&format!("failed to return a value: {e}")),
                 ),
             },
-            Err(e) => fvm_sdk::vm::abort(e.exit_code().value(), Some(e.msg())),
+            Err(mut e) => {
+                // `vm::abort` is `vm::exit` without data (and turns a zero
+                // code, which no ActorError should carry, into a failure).
+                let code = match e.exit_code().value() {
+                    0 => ExitCode::USR_ASSERTION_FAILED.value(),
+                    code => code,
+                };
+                fvm_sdk::vm::exit(code, e.take_data(), Some(e.msg()))
+            }
+        }
+    }
+
+    /// What kind of actor lives at `id`, with two syscalls (the SDK's helper
+    /// would first resolve the ID address, a wasted syscall, and panics on
+    /// unexpected errors, where failing closed is the safe answer). A type
+    /// number the manifest's type list does not have is not built-in.
+    #[inline]
+    pub fn actor_kind(id: ActorID) -> ActorKind {
+        let mut buf = [0u8; fvm_shared::MAX_CID_LEN];
+        // SAFETY: the buffer outlives the call and its length is passed.
+        let len = match unsafe {
+            fvm_sdk::sys::actor::get_actor_code_cid(id, buf.as_mut_ptr(), buf.len() as u32)
+        } {
+            Ok(len) => len as usize,
+            Err(_) => return ActorKind::Missing,
+        };
+        // SAFETY: `buf[..len]` holds the CID the FVM just wrote.
+        match unsafe { fvm_sdk::sys::actor::get_builtin_actor_type(buf[..len].as_ptr()) } {
+            Ok(t) => match u32::try_from(t)
+                .ok()
+                .and_then(BuiltinType::from_type_number)
+            {
+                Some(builtin) => ActorKind::Builtin(builtin),
+                None => ActorKind::User,
+            },
+            Err(_) => ActorKind::Missing,
+        }
+    }
+
+    /// The built-in actors' gate on internal methods (below 2^24): only a
+    /// built-in actor that is not an EVM contract may call them
+    /// (USR_FORBIDDEN otherwise). Exported methods are open to anyone.
+    pub fn restrict_internal_api(method: MethodNum) -> Result<(), ActorError> {
+        if method >= FIRST_EXPORTED_METHOD_NUMBER {
+            return Ok(());
+        }
+        let caller = fvm_sdk::message::caller();
+        if actor_kind(caller).may_call_internal_methods() {
+            Ok(())
+        } else {
+            Err(ActorError::forbidden(format!(
+                "caller f0{caller} of method {method} must be a built-in actor"
+            )))
         }
     }
 

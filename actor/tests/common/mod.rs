@@ -217,6 +217,7 @@ pub fn expect_authenticate_result(
         sent: authenticate_send(signer, sv),
         result,
         creates: None,
+        reenters: None,
     });
 }
 
@@ -230,6 +231,7 @@ pub fn expect_send(
         sent,
         result,
         creates: None,
+        reenters: None,
     });
 }
 

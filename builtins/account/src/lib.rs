@@ -1,10 +1,14 @@
 //! Devnet stand-in for the built-in **account** actor.
 //!
-//! Interface-faithful for what a payment channel needs: the constructor the
-//! FVM calls when it creates an account on a first send, `PubkeyAddress`,
+//! Answers every call as the real one does where a payment channel (or a test)
+//! can observe it: the built-in gate on internal methods (only built-in,
+//! non-EVM callers), the constructor the FVM calls when it creates an account
+//! on a first send (system only), `PubkeyAddress` (no parameters),
 //! FRC-0044 `AuthenticateMessage` (secp256k1 and BLS, checked against the
-//! stored key address), and the FRC-0046 receiver hook. State is the FVM's own
-//! account layout, `[address]`. Plain value sends never run actor code.
+//! stored key address), nothing returned for every other exported method (the
+//! FRC-0046 receiver hook among them), and 22 for other internal methods.
+//! State is the FVM's own account layout, `[address]`. Plain value sends never
+//! run actor code.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 #[cfg(target_arch = "wasm32")]
@@ -17,15 +21,15 @@ mod actor {
     use actor_interfaces::ActorError;
     use actor_interfaces::account::{
         AUTHENTICATE_MESSAGE_METHOD, AuthenticateMessageParams, CONSTRUCTOR_METHOD,
-        PUBKEY_ADDRESS_METHOD, State, UNIVERSAL_RECEIVER_HOOK_METHOD,
+        PUBKEY_ADDRESS_METHOD, State,
     };
-    use actor_interfaces::builtin::SYSTEM_ACTOR_ID;
-    use actor_interfaces::codec::{decode_params, encode_return};
+    use actor_interfaces::builtin::{FIRST_EXPORTED_METHOD_NUMBER, SYSTEM_ACTOR_ID};
+    use actor_interfaces::codec::{decode_params, encode_return, expect_no_params};
     use fvm_ipld_encoding::ipld_block::IpldBlock;
     use fvm_shared::MethodNum;
     use fvm_shared::address::{Address, Protocol};
     use fvm_shared::crypto::signature::{Signature, SignatureType};
-    use sdk_support::{load_state, save_state};
+    use sdk_support::{load_state, restrict_internal_api, save_state};
 
     #[unsafe(no_mangle)]
     pub extern "C" fn invoke(params_id: u32) -> u32 {
@@ -36,14 +40,20 @@ mod actor {
         method: MethodNum,
         params: Option<IpldBlock>,
     ) -> Result<Option<IpldBlock>, ActorError> {
+        restrict_internal_api(method)?;
         match method {
             CONSTRUCTOR_METHOD => constructor(decode_params(params)?).map(|()| None),
-            PUBKEY_ADDRESS_METHOD => encode_return(&load_state::<State>()?.address),
+            PUBKEY_ADDRESS_METHOD => {
+                expect_no_params(params)?;
+                encode_return(&load_state::<State>()?.address)
+            }
             AUTHENTICATE_MESSAGE_METHOD => {
                 authenticate(decode_params(params)?)?;
                 encode_return(&true)
             }
-            UNIVERSAL_RECEIVER_HOOK_METHOD => Ok(None),
+            // Every other exported method (the universal receiver hook
+            // included) accepts anything and returns nothing.
+            m if m >= FIRST_EXPORTED_METHOD_NUMBER => Ok(None),
             m => Err(ActorError::unhandled_message(format!(
                 "invalid method: {m}"
             ))),

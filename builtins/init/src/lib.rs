@@ -3,7 +3,10 @@
 //! Creates payment channels (and multisigs) with `Exec`, exactly as the real
 //! one does: allocate a robust f2 address and the next ID, record the mapping
 //! in the address map, create the actor, run its constructor with the
-//! message's value, and return `[id_address, robust_address]`.
+//! message's value, and return `[id_address, robust_address]`. It refuses the
+//! callers the real one refuses: internal methods only from built-in, non-EVM
+//! actors; the constructor only from the system actor; `Exec4` only from the
+//! EAM (which the devnet's stand-in never calls).
 //!
 //! The state must be the FVM's own init layout (`actor_interfaces::init::State`),
 //! because the FVM edits it directly when it creates accounts on a first send.
@@ -17,10 +20,11 @@ mod actor {
     use alloc::format;
     use alloc::string::String;
 
-    use actor_interfaces::builtin::{BuiltinType, SYSTEM_ACTOR_ID};
+    use actor_interfaces::builtin::{BuiltinType, EAM_ACTOR_ID, SYSTEM_ACTOR_ID};
     use actor_interfaces::codec::{decode_params, encode_return};
     use actor_interfaces::init::{
-        CONSTRUCTOR_METHOD, EXEC_METHOD, ExecParams, ExecReturn, FIRST_NON_SINGLETON_ID, State,
+        CONSTRUCTOR_METHOD, EXEC_METHOD, EXEC4_METHOD, Exec4Params, ExecParams, ExecReturn,
+        FIRST_NON_SINGLETON_ID, State,
     };
     use actor_interfaces::{ActorError, ExitCodeContext};
     use fvm_ipld_encoding::CBOR;
@@ -29,17 +33,35 @@ mod actor {
     use fvm_shared::address::Address;
     use fvm_shared::error::ExitCode;
     use fvm_shared::{ActorID, HAMT_BIT_WIDTH, METHOD_CONSTRUCTOR};
-    use sdk_support::{SdkBlockstore, load_state, save_state};
+    use sdk_support::{SdkBlockstore, load_state, restrict_internal_api, save_state};
 
     #[unsafe(no_mangle)]
     pub extern "C" fn invoke(params_id: u32) -> u32 {
-        sdk_support::invoke_with(params_id, |method, params| match method {
-            CONSTRUCTOR_METHOD => constructor(decode_params(params)?).map(|()| None),
-            EXEC_METHOD => encode_return(&exec(decode_params(params)?)?),
-            m => Err(ActorError::unhandled_message(format!(
-                "invalid method: {m}"
-            ))),
+        sdk_support::invoke_with(params_id, |method, params| {
+            restrict_internal_api(method)?;
+            match method {
+                CONSTRUCTOR_METHOD => {
+                    let (network_name,): (String,) = decode_params(params)?;
+                    constructor(network_name).map(|()| None)
+                }
+                EXEC_METHOD => encode_return(&exec(decode_params(params)?)?),
+                EXEC4_METHOD => exec4(decode_params(params)?),
+                m => Err(ActorError::unhandled_message(format!(
+                    "invalid method: {m}"
+                ))),
+            }
         })
+    }
+
+    /// Only the EAM may deploy at a delegated address. The devnet's EAM is an
+    /// inert stand-in that never calls, so no caller gets further.
+    fn exec4(_params: Exec4Params) -> Result<Option<IpldBlock>, ActorError> {
+        if fvm_sdk::message::caller() != EAM_ACTOR_ID {
+            return Err(ActorError::forbidden("only the EAM may call Exec4"));
+        }
+        Err(ActorError::unhandled_message(
+            "Exec4 is not implemented by the devnet stand-in",
+        ))
     }
 
     fn constructor(network_name: String) -> Result<(), ActorError> {
@@ -114,6 +136,7 @@ mod actor {
             return Err(ActorError::checked(
                 response.exit_code,
                 format!("constructor failed with {}", response.exit_code),
+                response.return_data,
             ));
         }
         Ok(ExecReturn {

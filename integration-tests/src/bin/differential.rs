@@ -1,7 +1,8 @@
 //! `make differential`: runs every conformance scenario against a real
 //! builtin-actors bundle twice, once with our payment channel swapped in and
-//! once with the bundle's own, and reports every receipt (exit code, channel
-//! state) that differs. Needs `PAYCH_BUILTIN_BUNDLE=bundle.car`.
+//! once with the bundle's own, and reports every step whose receipt (exit
+//! code, return bytes) or resulting state (decoded channel, comparable state
+//! root: see `differential`) differs. Needs `PAYCH_BUILTIN_BUNDLE=bundle.car`.
 
 use paych_bundle::Bundle;
 use paych_integration_tests::{differential, scenarios};

@@ -46,6 +46,7 @@ pub fn authenticate_message_outcomes(bundle: &Bundle, lenient: bool) -> Harness 
             Config {
                 auth_reply: reply,
                 exit_code: code,
+                ..Default::default()
             },
         );
         let mut sv = h.voucher(&channel, 0, i as u64 + 1, atto(5));
@@ -66,7 +67,7 @@ pub fn authenticate_message_outcomes(bundle: &Bundle, lenient: bool) -> Harness 
         &probe,
         Config {
             auth_reply: auth_reply::TRUE,
-            exit_code: 0,
+            ..Default::default()
         },
     );
     let mut sv = h.voucher(&channel, 0, 1, atto(5));
@@ -132,5 +133,38 @@ pub fn bls_signed_vouchers(bundle: &Bundle, lenient: bool) -> Harness {
         h.view(channel.id).unwrap().state.to_send,
         atto(30),
     );
+    h
+}
+
+/// A signer whose AuthenticateMessage fails with return data: the channel
+/// exits with its code and its data.
+pub fn authentication_failure_returns_signer_data(bundle: &Bundle, lenient: bool) -> Harness {
+    // CBOR text "bad signature".
+    let mut refusal = vec![0x6d];
+    refusal.extend_from_slice(b"bad signature");
+    let (mut b, payer, _) = genesis(bundle);
+    let signer = b.probe(
+        Config {
+            auth_reply: auth_reply::EXIT,
+            exit_code: ExitCode::USR_ILLEGAL_ARGUMENT.value(),
+            exit_data: refusal.clone(),
+            ..Config::default()
+        },
+        atto(0),
+    );
+    let mut h = start(b, lenient);
+    let channel = h.create_channel(&payer, &signer, atto(1000));
+    let before = h.view(channel.id);
+    let mut sv = h.voucher(&channel, 0, 1, atto(5));
+    sv.signature = any_signature();
+    let label = "signer refuses with data";
+    let ret = h.update(label, &payer, &channel, &sv, &[]);
+    h.expect_code(label, &ret, CODE_16);
+    h.expect_eq(
+        "the signer's data is returned",
+        ret.msg_receipt.return_data.to_vec(),
+        refusal,
+    );
+    h.expect_eq("state unchanged", h.view(channel.id), before);
     h
 }

@@ -19,11 +19,7 @@ pub fn caller_gating(bundle: &Bundle, lenient: bool) -> Harness {
     h.expect_code("collect from a stranger", &ret, ExitCode::USR_FORBIDDEN);
     h.expect_eq("state unchanged", h.view(channel.id), before.clone());
 
-    let forward = test_probe::ForwardParams {
-        to: channel.address(),
-        method: 3,
-        params: RawBytes::default(),
-    };
+    let forward = test_probe::ForwardParams::new(channel.address(), 3, RawBytes::default());
     let ret = h.apply(
         "user actor calls Settle",
         &payer,
@@ -104,5 +100,38 @@ pub fn dispatch_errors(bundle: &Bundle, lenient: bool) -> Harness {
             before.clone(),
         );
     }
+    h
+}
+
+/// The FVM numbers built-in types by manifest position, so a bundle can have
+/// a type number no built-in actor knows (a 17th entry). An actor of that
+/// code is not built-in to the channel: a party of that type is refused like
+/// a user actor (18), where the same probe in a known slot (multisig) may
+/// settle.
+pub fn unknown_builtin_type_is_not_builtin(bundle: &Bundle, lenient: bool) -> Harness {
+    let unknown = "type17";
+    let wasm = paych_bundle::tagged_wasm(paych_bundle::wasm::TEST_PROBE, unknown);
+    let bundle = with_probe_in(bundle, BuiltinType::Multisig)
+        .with_extra_entry(unknown, &wasm)
+        .expect("a 17th manifest entry");
+    let mut b = HarnessBuilder::new(bundle).expect("genesis");
+    let payer = b.secp_account(fil(1000));
+    let stranger_type = b.probe_in_slot(unknown, accepting(), atto(0));
+    let multisig = b.probe_in_slot(BuiltinType::Multisig.name(), accepting(), atto(0));
+    let mut h = start(b, lenient);
+
+    let channel = h.create_channel(&payer, &stranger_type, atto(1000));
+    let before = h.view(channel.id);
+    let settle = channel_call(&channel, Method::Settle, RawBytes::default());
+    let label = "a party of an unknown type number settles";
+    let code = forward(&mut h, label, &payer, &stranger_type, settle);
+    h.expect_eq(label, code, ExitCode::USR_FORBIDDEN.value());
+    h.expect_eq("state unchanged", h.view(channel.id), before);
+
+    let channel = h.create_channel(&payer, &multisig, atto(1000));
+    let settle = channel_call(&channel, Method::Settle, RawBytes::default());
+    let label = "a multisig party settles";
+    let code = forward(&mut h, label, &payer, &multisig, settle);
+    h.expect_eq(label, code, 0);
     h
 }

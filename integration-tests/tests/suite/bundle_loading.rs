@@ -94,8 +94,10 @@ fn compare_steps_flags_exit_code_state_and_length_differences() {
         label: label.into(),
         epoch: 0,
         exit_code: ExitCode::new(code),
+        return_data: vec![],
         gas_used: 1,
         channel: None,
+        state_root: cid::Cid::default(),
     };
     let ours = vec![step("a", 0), step("b", 16), step("c", 0)];
     let mut theirs = vec![step("a", 0), step("b", 18)];
@@ -103,4 +105,25 @@ fn compare_steps_flags_exit_code_state_and_length_differences() {
     let diffs = compare_steps("s", &ours, &theirs);
     let indexes: Vec<Option<usize>> = diffs.iter().map(|d| d.index).collect();
     assert_eq!(indexes, vec![Some(1), Some(2)]);
+}
+
+#[test]
+fn compare_steps_flags_return_bytes_and_state_root_differences() {
+    let step = |label: &str| Step {
+        label: label.into(),
+        epoch: 0,
+        exit_code: ExitCode::new(16),
+        return_data: vec![0x41, 0x01],
+        gas_used: 1,
+        channel: None,
+        state_root: cid::Cid::default(),
+    };
+    let ours = vec![step("same"), step("data"), step("root")];
+    let mut theirs = ours.clone();
+    theirs[1].return_data = vec![];
+    theirs[2].state_root = paych_actor::empty_array_cid();
+    let diffs = compare_steps("s", &ours, &theirs);
+    let indexes: Vec<Option<usize>> = diffs.iter().map(|d| d.index).collect();
+    assert_eq!(indexes, vec![Some(1), Some(2)]);
+    assert!(diffs[0].detail.contains("return 0x4101"), "{}", diffs[0]);
 }

@@ -40,11 +40,11 @@ fn fvm_malformed_inputs_end_with_their_documented_codes_and_change_nothing() {
     for case in &cases {
         let code = match case.caller {
             Caller::UserActor => {
-                let forward = test_probe::ForwardParams {
-                    to: channel.address(),
-                    method: case.method,
-                    params: RawBytes::new(case.params.clone()),
-                };
+                let forward = test_probe::ForwardParams::new(
+                    channel.address(),
+                    case.method,
+                    RawBytes::new(case.params.clone()),
+                );
                 let ret = h.apply(
                     &case.label,
                     &payer,

@@ -115,6 +115,7 @@ impl World {
                 config: test_probe::Config {
                     auth_reply: test_probe::auth_reply::TRUE,
                     exit_code,
+                    ..Default::default()
                 },
                 calls: vec![],
             })

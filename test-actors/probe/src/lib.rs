@@ -1,8 +1,14 @@
-//! A test-only user actor that plays the parts the conformance suite needs
-//! and no real actor will: a channel party whose `AuthenticateMessage` reply
-//! is configurable (true, false, no value, garbage, an exit code), the target
-//! of a voucher's `extra` call that records what it received and exits with a
-//! chosen code, and a forwarder that lets a user actor call the channel.
+//! A test-only actor that plays the parts the conformance suite needs and no
+//! real actor will: a channel party whose `AuthenticateMessage` reply is
+//! configurable (true, false, no value, garbage, an exit code with data), the
+//! target of a voucher's `extra` call that records what it received, may call
+//! back into the channel from inside it (re-entrancy) and exits with a chosen
+//! code and data (as a reverting EVM contract does), and a forwarder that
+//! lets a test make any call, read-only or not, from this actor.
+//!
+//! It is normally a user actor; a test bundle can also put its code in a
+//! built-in slot (multisig, init) or a slot the manifest's type list does not
+//! have, so that it calls the channel as an actor of that type.
 //!
 //! The types are native too, so tests build the state and parameters.
 #![cfg_attr(target_arch = "wasm32", no_std)]
@@ -11,15 +17,15 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use fvm_ipld_encoding::RawBytes;
 use fvm_ipld_encoding::tuple::*;
+use fvm_ipld_encoding::{RawBytes, strict_bytes};
 use fvm_shared::MethodNum;
 use fvm_shared::address::Address;
 
 /// Replaces the probe's configuration (`Config`).
 pub const CONFIGURE_METHOD: MethodNum = 10;
 /// Sends a message on the probe's behalf (`ForwardParams`) and returns the
-/// callee's exit code instead of failing.
+/// callee's exit code (CBOR u32) instead of failing.
 pub const FORWARD_METHOD: MethodNum = 11;
 /// Deletes the probe, burning its funds (a party that disappears).
 pub const DESTRUCT_METHOD: MethodNum = 12;
@@ -32,7 +38,7 @@ pub mod auth_reply {
     pub const NO_VALUE: u8 = 2;
     /// Return bytes that are not a CBOR boolean.
     pub const GARBAGE: u8 = 3;
-    /// Exit with `Config::exit_code`.
+    /// Exit with `Config::exit_code` (and `Config::exit_data`).
     pub const EXIT: u8 = 4;
 }
 
@@ -41,6 +47,14 @@ pub struct Config {
     pub auth_reply: u8,
     /// Exit code for recorded calls, and for `auth_reply::EXIT`.
     pub exit_code: u32,
+    /// CBOR returned with a non-zero `exit_code` (none when empty), as an
+    /// EVM contract returns its revert data.
+    #[serde(with = "strict_bytes")]
+    pub exit_data: Vec<u8>,
+    /// A call the probe makes from inside every recorded call, before it
+    /// exits: a nested call back into the channel that called it. A failure
+    /// of the nested call fails the recorded one with its code.
+    pub reenter: Option<ForwardParams>,
 }
 
 /// The last call the probe recorded.
@@ -63,7 +77,22 @@ pub struct State {
 pub struct ForwardParams {
     pub to: Address,
     pub method: MethodNum,
+    /// CBOR parameters (none when empty).
     pub params: RawBytes,
+    /// Send with `SendFlags::READ_ONLY`.
+    pub read_only: bool,
+}
+
+impl ForwardParams {
+    /// A call with CBOR `params` (none when empty), not read-only.
+    pub fn new(to: Address, method: MethodNum, params: RawBytes) -> Self {
+        Self {
+            to,
+            method,
+            params,
+            read_only: false,
+        }
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -76,6 +105,7 @@ mod actor {
     use fvm_ipld_encoding::ipld_block::IpldBlock;
     use fvm_ipld_encoding::{CBOR, RawBytes};
     use fvm_shared::error::ExitCode;
+    use fvm_shared::sys::SendFlags;
     use sdk_support::{load_state, save_state};
 
     use super::*;
@@ -99,34 +129,13 @@ mod actor {
                     codec: CBOR,
                     data: [0x63, 0x61].into(),
                 })),
-                _ => Err(ActorError::unchecked(
-                    ExitCode::new(st.config.exit_code),
-                    "configured to refuse",
-                )),
+                _ => Err(configured_failure(&st.config, "configured to refuse")),
             },
             CONFIGURE_METHOD => {
                 st.config = decode_params(params)?;
                 save_state(&st).map(|()| None)
             }
-            FORWARD_METHOD => {
-                let fwd: ForwardParams = decode_params(params)?;
-                let params = (!fwd.params.is_empty()).then(|| IpldBlock {
-                    codec: CBOR,
-                    data: fwd.params.into(),
-                });
-                let code = match fvm_sdk::send::send(
-                    &fwd.to,
-                    fwd.method,
-                    params,
-                    Default::default(),
-                    None,
-                    Default::default(),
-                ) {
-                    Ok(response) => response.exit_code.value(),
-                    Err(e) => return Err(ActorError::unspecified(format!("send failed: {e}"))),
-                };
-                encode_return(&code)
-            }
+            FORWARD_METHOD => encode_return(&forward(decode_params(params)?)?),
             DESTRUCT_METHOD => fvm_sdk::sself::self_destruct(true)
                 .map(|()| None)
                 .map_err(|e| ActorError::illegal_state(format!("cannot self-destruct: {e}"))),
@@ -140,14 +149,47 @@ mod actor {
                     value: fvm_sdk::message::value_received(),
                 });
                 save_state(&st)?;
+                if let Some(nested) = st.config.reenter.clone() {
+                    match forward(nested)? {
+                        0 => {}
+                        code => {
+                            return Err(ActorError::unchecked(
+                                ExitCode::new(code),
+                                "the nested call failed",
+                            ));
+                        }
+                    }
+                }
                 match st.config.exit_code {
                     0 => Ok(None),
-                    code => Err(ActorError::unchecked(
-                        ExitCode::new(code),
-                        "configured to fail",
-                    )),
+                    _ => Err(configured_failure(&st.config, "configured to fail")),
                 }
             }
         }
+    }
+
+    /// Makes the call `fwd` describes and returns the callee's exit code.
+    fn forward(fwd: ForwardParams) -> Result<u32, ActorError> {
+        let params = (!fwd.params.is_empty()).then(|| IpldBlock {
+            codec: CBOR,
+            data: fwd.params.into(),
+        });
+        let flags = if fwd.read_only {
+            SendFlags::READ_ONLY
+        } else {
+            SendFlags::empty()
+        };
+        fvm_sdk::send::send(&fwd.to, fwd.method, params, Default::default(), None, flags)
+            .map(|response| response.exit_code.value())
+            .map_err(|e| ActorError::unspecified(format!("send failed: {e}")))
+    }
+
+    /// The configured exit code, with the configured data if any.
+    fn configured_failure(config: &Config, msg: &str) -> ActorError {
+        let data = (!config.exit_data.is_empty()).then(|| IpldBlock {
+            codec: CBOR,
+            data: config.exit_data.clone(),
+        });
+        ActorError::unchecked_with_data(ExitCode::new(config.exit_code), msg, data)
     }
 }
