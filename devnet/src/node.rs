@@ -592,12 +592,12 @@ pub type LocalDevnet = Devnet<crate::SqliteRepo>;
 impl LocalDevnet {
     /// Opens the initialized repository in `dir`.
     pub fn open_dir(dir: &std::path::Path) -> Result<Self> {
-        Self::open(crate::SqliteRepo::open(dir)?)
+        Self::open(devnet_repo(dir)?)
     }
 
     /// Creates the repository in `dir` with a new genesis.
     pub fn init_dir(dir: &std::path::Path, options: GenesisOptions) -> Result<Self> {
-        Self::init(crate::SqliteRepo::open(dir)?, options)
+        Self::init(devnet_repo(dir)?, options)
     }
 
     /// Opens the repository in `dir`, creating it first if needed; returns
@@ -606,8 +606,22 @@ impl LocalDevnet {
         dir: &std::path::Path,
         options: impl FnOnce() -> Result<GenesisOptions>,
     ) -> Result<(Self, bool)> {
-        Self::open_or_init(crate::SqliteRepo::open(dir)?, options)
+        Self::open_or_init(devnet_repo(dir)?, options)
     }
+}
+
+/// The repository in `dir`, refused if it is a lite node's (which has no
+/// chain of its own: a genesis there would be a second, unrelated chain).
+fn devnet_repo(dir: &std::path::Path) -> Result<crate::SqliteRepo> {
+    let repo = crate::SqliteRepo::open(dir)?;
+    if let Some(full) = repo.read(|s| s.meta(meta::LITE_FULL_NODE))? {
+        return Err(Error::repo(format!(
+            "the repo at {} is a lite node's (its full node is {full}): start it with `paych daemon --lite --repo {}` and run commands through it",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    Ok(repo)
 }
 
 /// Messages as a block includes them: explicit, inclusion gas on their

@@ -409,6 +409,25 @@ impl Node for FullNode {
                     .ok_or_else(|| RpcError::method("the chain has no blocks"))?;
                 Ok(chain_json::tipset(&block))
             }
+            "ChainGetTipSet" => {
+                let key: Vec<Cid> = p.opt(0)?.unwrap_or_default();
+                let block = self
+                    .net
+                    .repo()
+                    .read(|s| match key.as_slice() {
+                        [] => s.latest_chain_block(),
+                        [cid] => s.chain_block(cid),
+                        _ => Ok(None),
+                    })
+                    .map_err(method_error)?;
+                match block {
+                    Some(block) => Ok(chain_json::tipset(&block)),
+                    None => Err(RpcError::method(format!(
+                        "loading tipset {}: not found",
+                        Value::from(key.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                    ))),
+                }
+            }
             "ChainReadObj" => {
                 let cid: Cid = p.get(0)?;
                 match self.net.repo().blocks().get_block(&cid) {
@@ -600,4 +619,93 @@ impl FromLotus for Value {
     fn from_lotus(v: &Value) -> std::result::Result<Self, String> {
         Ok(v.clone())
     }
+}
+
+/// How the full node produces blocks.
+#[derive(Clone, Copy, Debug)]
+pub enum BlockTime {
+    /// A block every interval, empty or not (a Lotus 2k devnet: 4 s).
+    Every(Duration),
+    /// A block as soon as a message is pooled.
+    OnDemand,
+}
+
+/// The full node ready to serve: head observation and block production in
+/// the background, and the devnet's own methods (`Devnet.*`) unless
+/// `devnet_api` is off.
+pub fn served(
+    node: Arc<FullNode>,
+    block_time: BlockTime,
+    devnet_api: bool,
+    mut extra: crate::rpc::Api,
+) -> crate::daemon::Served<FullNode> {
+    if devnet_api {
+        devnet_methods(&mut extra, &node);
+    }
+    let observer = node.clone();
+    let producer = node.clone();
+    let mut next_block = Instant::now();
+    crate::daemon::Served {
+        heads: node.heads(),
+        node,
+        extra,
+        loops: vec![
+            (
+                "heads",
+                Box::new(move || {
+                    if let Err(e) = observer.observe() {
+                        eprintln!("observing the head: {e}");
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }),
+            ),
+            (
+                "blocks",
+                Box::new(move || {
+                    let due = match block_time {
+                        BlockTime::Every(interval) => {
+                            let now = Instant::now();
+                            if now < next_block {
+                                std::thread::sleep(
+                                    (next_block - now).min(Duration::from_millis(200)),
+                                );
+                                return;
+                            }
+                            next_block = now + interval;
+                            true
+                        }
+                        BlockTime::OnDemand => {
+                            producer.wait_pooled(Duration::from_millis(200));
+                            !producer.pool_is_empty().unwrap_or(true)
+                        }
+                    };
+                    if due && let Err(e) = producer.produce_block() {
+                        eprintln!("producing a block: {e}");
+                    }
+                }),
+            ),
+        ],
+    }
+}
+
+/// `Devnet.*`: what only a devnet can do, under its own name.
+fn devnet_methods(api: &mut crate::rpc::Api, node: &Arc<FullNode>) {
+    let n = node.clone();
+    api.method("Devnet.Advance", crate::auth::Perm::Write, 1, move |p| {
+        let epochs: i64 = p.get(0)?;
+        let head = n.advance(epochs).map_err(method_error)?;
+        Ok(json!({ "Height": head.epoch, "StateRoot": head.state_root.to_lotus() }))
+    });
+    let n = node.clone();
+    api.method("Devnet.Info", crate::auth::Perm::Read, 0, move |_| {
+        let head = n.devnet().head().map_err(method_error)?;
+        let info = n.devnet().info();
+        Ok(json!({
+            "Height": head.epoch,
+            "StateRoot": head.state_root.to_lotus(),
+            "NetworkVersion": u32::from(info.config.network_version),
+            "Bundle": info.bundle_origin,
+            "BaseFee": info.config.base_fee.to_lotus(),
+        }))
+    });
 }

@@ -36,6 +36,9 @@ pub struct Method {
 pub struct Params {
     method: String,
     values: Vec<Value>,
+    /// The caller's permissions, for methods whose need depends on the
+    /// parameters.
+    perms: Vec<Perm>,
 }
 
 impl Params {
@@ -43,7 +46,12 @@ impl Params {
         Self {
             method: method.into(),
             values,
+            perms: Vec::new(),
         }
+    }
+
+    pub fn perms(&self) -> &[Perm] {
+        &self.perms
     }
 
     /// Parameter `i`, decoded.
@@ -181,7 +189,8 @@ impl Api {
             ));
         }
         require(perms, method.perm, name)?;
-        let params = Params::new(call.method.clone(), call.params.clone());
+        let mut params = Params::new(call.method.clone(), call.params.clone());
+        params.perms = perms.to_vec();
         let handler = method.handler.clone();
         match catch_unwind(AssertUnwindSafe(|| handler(params))) {
             Ok(result) => result,

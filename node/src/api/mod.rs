@@ -54,6 +54,7 @@ const fn chain(name: &'static str, perm: Perm, arity: usize) -> ChainMethod {
 /// The chain, state, pool and gas methods a payment-channel client needs.
 pub const CHAIN_METHODS: &[ChainMethod] = &[
     chain("ChainHead", Perm::Read, 0),
+    chain("ChainGetTipSet", Perm::Read, 1),
     chain("ChainReadObj", Perm::Read, 1),
     chain("ChainHasObj", Perm::Read, 1),
     chain("StateGetActor", Perm::Read, 2),
