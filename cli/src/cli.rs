@@ -26,6 +26,17 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Run the command on the node at this API (`TOKEN:MULTIADDR`, as
+    /// Lotus's FULLNODE_API_INFO) instead of a repo. Without it, a repo
+    /// whose daemon is running is used through that daemon.
+    #[arg(
+        long,
+        global = true,
+        env = "FULLNODE_API_INFO",
+        value_name = "TOKEN:MULTIADDR"
+    )]
+    pub api: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -111,6 +122,73 @@ pub enum Command {
     /// Read the chain's state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Run a Lotus-compatible node on the repo: JSON-RPC at /rpc/v1 and
+    /// /rpc/v0, a message pool, blocks, and the settler that redeems this
+    /// wallet's inbound vouchers when a payer settles. With --lite, a second
+    /// party's node on its own repo, in front of a full node.
+    Daemon(DaemonArgs),
+    /// API tokens for the daemon of the repo.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct DaemonArgs {
+    /// Where to listen (loopback by default; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:1234")]
+    pub listen: std::net::SocketAddr,
+    /// Time between blocks (`4s`, `500ms`); `0` produces a block as soon as
+    /// a message is pooled.
+    #[arg(long, default_value = "4s", value_parser = parse_duration)]
+    pub block_time: std::time::Duration,
+    /// Serve only Lotus's methods: no `Devnet.*` namespace.
+    #[arg(long)]
+    pub no_devnet_api: bool,
+    /// Run a lite node in front of the full node given by --api (or
+    /// FULLNODE_API_INFO): its own wallet and vouchers in --repo, the chain
+    /// from the full node.
+    #[arg(long)]
+    pub lite: bool,
+    /// The largest request accepted, in bytes.
+    #[arg(long, default_value_t = 100 << 20)]
+    pub max_request_bytes: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuthCommand {
+    /// Print a new token with permissions up to PERM (read, write, sign,
+    /// admin), as `lotus auth create-token`.
+    CreateToken {
+        #[arg(long)]
+        perm: String,
+    },
+    /// Print FULLNODE_API_INFO for the running daemon with a new token.
+    ApiInfo {
+        #[arg(long)]
+        perm: String,
+    },
+}
+
+/// `4s`, `500ms`, `1m`, or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?} (e.g. 4s, 500ms)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("invalid duration unit in {text:?} (ms, s or m)")),
+    };
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("duration {text:?} out of range"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +278,10 @@ pub enum WalletCommand {
         /// The input format (both are recognized automatically).
         #[arg(long, value_enum, default_value_t = KeyFormat::HexLotus)]
         format: KeyFormat,
+        /// The key itself (how the command line hands a key it read to a
+        /// daemon).
+        #[arg(long, hide = true, conflicts_with = "path")]
+        key: Option<String>,
     },
     /// Export a key in Lotus's format.
     Export {

@@ -14,10 +14,12 @@ use paych_actor::{Merge, ModVerifyParams};
 use paych_bundle::Bundle;
 use paych_client::amount::parse_fil;
 use paych_devnet::addr::parse;
-use paych_devnet::{Error, ErrorKind, GenesisOptions, LocalDevnet};
+use paych_devnet::{ChainNode, Error, ErrorKind, GenesisOptions, LocalDevnet};
 use paych_manager::conditions::check_secret_size;
 use paych_manager::rules::decode_voucher;
 use paych_manager::{Conditions, DecodedVoucher, PaychManager};
+use paych_node::full::FullNode;
+use paych_node::lite::LiteNode;
 
 use crate::cli::{
     ChainCommand, Cli, Command, ConditionArgs, DevnetCommand, LaneCommand, StateCommand,
@@ -27,28 +29,113 @@ use crate::output::*;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Runs a parsed command line (every command but `walkthrough`). `notes`
-/// collects lines printed before the output (e.g. that the repo was just
-/// created).
+/// Runs a parsed command line (every command but `walkthrough`) on the repo
+/// directory, used directly. `notes` collects lines printed before the
+/// output (e.g. that the repo was just created).
 pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
     let dir = repo_dir(cli)?;
-    match &cli.command {
-        Command::Walkthrough { .. } => Err(Error::internal(
-            "the walkthrough is not a command of a repo",
+    run_on(&cli.command, Target::Dir(&dir), notes)
+}
+
+/// Where a command runs: a repo directory the command opens itself, or the
+/// node of a daemon that holds its repo.
+#[derive(Clone, Copy)]
+pub enum Target<'a> {
+    Dir(&'a Path),
+    Full(&'a FullNode),
+    Lite(&'a LiteNode),
+}
+
+/// A node a command works on: opened by the command, or the daemon's.
+pub enum Handle<'a, N> {
+    Opened(N),
+    Daemon(&'a N),
+}
+
+impl<N> std::ops::Deref for Handle<'_, N> {
+    type Target = N;
+
+    fn deref(&self) -> &N {
+        match self {
+            Handle::Opened(n) => n,
+            Handle::Daemon(n) => n,
+        }
+    }
+}
+
+/// Runs a command on `target`.
+pub fn run_on(command: &Command, target: Target<'_>, notes: &mut Vec<String>) -> Result<Output> {
+    match (command, target) {
+        (Command::Walkthrough { .. } | Command::Daemon(_) | Command::Auth(_), _) => Err(
+            Error::invalid("this command runs on its own, not on a node"),
+        ),
+        (Command::Devnet(cmd), Target::Dir(dir)) => devnet(cmd, dir, notes),
+        (Command::Devnet(DevnetCommand::Init { .. }), _) => Err(Error::repo(
+            "the repo is already initialized: a daemon is running on it",
         )),
-        Command::Devnet(cmd) => devnet(cmd, &dir, notes),
-        Command::Chain(cmd) => chain(cmd, &open(&dir, notes)?),
-        Command::Wallet(cmd) => wallet(cmd, &open(&dir, notes)?),
+        (Command::Devnet(cmd), Target::Full(node)) => {
+            devnet(cmd, node.devnet().repo().dir(), notes)
+        }
+        (Command::Chain(ChainCommand::Advance { epochs }), Target::Full(node)) => {
+            // Block by block, through the node's settler.
+            Ok(Output::of(&Advanced {
+                epochs: *epochs,
+                head: node.advance(*epochs)?.into(),
+            }))
+        }
+        (Command::Chain(cmd), Target::Dir(dir)) => chain(cmd, &open(dir, notes)?),
+        (Command::Chain(cmd), Target::Full(node)) => chain(cmd, node.devnet()),
+        (
+            Command::State(StateCommand::Diff {
+                from_epoch,
+                to_epoch,
+            }),
+            Target::Dir(dir),
+        ) => Ok(Output::of(
+            &open(dir, notes)?.state_diff(*from_epoch, *to_epoch)?,
+        )),
+        (
+            Command::State(StateCommand::Diff {
+                from_epoch,
+                to_epoch,
+            }),
+            Target::Full(node),
+        ) => Ok(Output::of(
+            &node.devnet().state_diff(*from_epoch, *to_epoch)?,
+        )),
+        (Command::Devnet(_) | Command::Chain(_) | Command::State(_), Target::Lite(_)) => {
+            Err(Error::invalid(
+                "a lite node has no chain of its own: run devnet, chain and state commands on its full node (paych --api <full node> ...)",
+            ))
+        }
+        (command, Target::Dir(dir)) => {
+            node_command(command, &mut || Ok(Handle::Opened(open(dir, notes)?)))
+        }
+        (command, Target::Full(node)) => {
+            node_command(command, &mut || Ok(Handle::Daemon(node.devnet())))
+        }
+        (command, Target::Lite(node)) => node_command(command, &mut || Ok(Handle::Daemon(node))),
+    }
+}
+
+/// The commands every node runs: the wallet, sending, and the payment
+/// channel verbs. `open` is called once the arguments are known good.
+fn node_command<'a, N: ChainNode>(
+    command: &Command,
+    open: &mut dyn FnMut() -> Result<Handle<'a, N>>,
+) -> Result<Output> {
+    match command {
+        Command::Wallet(cmd) => wallet(cmd, &*open()?),
         Command::Send {
             from,
             target,
             amount,
         } => {
             let (target, value) = (parse(target)?, positive_amount(amount)?);
-            let net = open(&dir, notes)?;
+            let net = open()?;
             let from = match from {
                 Some(f) => parse(f)?,
-                None => default_address(&net)?,
+                None => default_address(&*net)?,
             };
             Ok(Output::of(&net.send(&from, &target, &value)?))
         }
@@ -59,8 +146,8 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
             reserve,
         } => {
             let (from, to, value) = (parse(from)?, parse(to)?, positive_amount(amount)?);
-            let net = open(&dir, notes)?;
-            let paych = manager(&net);
+            let net = open()?;
+            let paych = manager(&*net);
             let added = if *reserve {
                 paych.reserve_funds(&from, &to, &value)?
             } else {
@@ -70,15 +157,15 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
         }
         Command::Lane(LaneCommand::Allocate { channel }) => {
             let channel = parse(channel)?;
-            let net = open(&dir, notes)?;
-            Ok(Output::of(&manager(&net).allocate_lane(&channel)?))
+            let net = open()?;
+            Ok(Output::of(&manager(&*net).allocate_lane(&channel)?))
         }
-        Command::Voucher(cmd) => voucher(cmd, &dir, notes),
+        Command::Voucher(cmd) => voucher(cmd, open),
         Command::Settle { channel, from } => {
             let channel = parse(channel)?;
             let from = from.as_deref().map(parse).transpose()?;
-            let net = open(&dir, notes)?;
-            Ok(Output::of(&manager(&net).settle(&channel, from.as_ref())?))
+            let net = open()?;
+            Ok(Output::of(&manager(&*net).settle(&channel, from.as_ref())?))
         }
         Command::Collect {
             channel,
@@ -87,8 +174,8 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
         } => {
             let channel = parse(channel)?;
             let from = from.as_deref().map(parse).transpose()?;
-            let net = open(&dir, notes)?;
-            Ok(Output::of(&manager(&net).collect(
+            let net = open()?;
+            Ok(Output::of(&manager(&*net).collect(
                 &channel,
                 from.as_ref(),
                 *force,
@@ -99,8 +186,8 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
             lotus_json,
         } => {
             let channel = parse(channel)?;
-            let net = open(&dir, notes)?;
-            let status = manager(&net).status(&channel)?;
+            let net = open()?;
+            let status = manager(&*net).status(&channel)?;
             if *lotus_json {
                 Ok(Output::of(&LotusStatus(status)))
             } else {
@@ -109,25 +196,25 @@ pub fn run(cli: &Cli, notes: &mut Vec<String>) -> Result<Output> {
         }
         Command::StatusByFromTo { from, to } => {
             let (from, to) = (parse(from)?, parse(to)?);
-            let net = open(&dir, notes)?;
-            let status = manager(&net).status_by_from_to(&from, &to)?;
+            let net = open()?;
+            let status = manager(&*net).status_by_from_to(&from, &to)?;
             Ok(Output::of(&PairStatus { from, to, status }))
         }
         Command::List => {
-            let net = open(&dir, notes)?;
-            Ok(Output::of(&ChannelList(manager(&net).list()?)))
+            let net = open()?;
+            Ok(Output::of(&ChannelList(manager(&*net).list()?)))
         }
         Command::Inspect { channel } => {
             let channel = parse(channel)?;
-            let net = open(&dir, notes)?;
-            Ok(Output::of(&manager(&net).inspect(&channel)?))
+            let net = open()?;
+            Ok(Output::of(&manager(&*net).inspect(&channel)?))
         }
-        Command::State(StateCommand::Diff {
-            from_epoch,
-            to_epoch,
-        }) => Ok(Output::of(
-            &open(&dir, notes)?.state_diff(*from_epoch, *to_epoch)?,
-        )),
+        Command::Walkthrough { .. }
+        | Command::Daemon(_)
+        | Command::Auth(_)
+        | Command::Devnet(_)
+        | Command::Chain(_)
+        | Command::State(_) => Err(Error::internal("not a node command")),
     }
 }
 
@@ -196,7 +283,7 @@ fn chain(cmd: &ChainCommand, net: &LocalDevnet) -> Result<Output> {
     }
 }
 
-fn wallet(cmd: &WalletCommand, net: &LocalDevnet) -> Result<Output> {
+fn wallet<N: ChainNode>(cmd: &WalletCommand, net: &N) -> Result<Output> {
     match cmd {
         WalletCommand::New { key_type } => Ok(Output::of(&WalletAddress::new(
             net.wallet_new((*key_type).into())?,
@@ -210,17 +297,14 @@ fn wallet(cmd: &WalletCommand, net: &LocalDevnet) -> Result<Output> {
             let balance = net.balance(&address)?;
             Ok(Output::of(&Balance { address, balance }))
         }
-        WalletCommand::Import { path, format: _ } => {
-            let text = match path {
-                Some(p) => std::fs::read_to_string(p)
-                    .map_err(|e| Error::invalid(format!("cannot read {}: {e}", p.display())))?,
-                None => {
-                    let mut s = String::new();
-                    std::io::stdin().read_to_string(&mut s).map_err(|e| {
-                        Error::invalid(format!("cannot read the key from standard input: {e}"))
-                    })?;
-                    s
-                }
+        WalletCommand::Import {
+            path,
+            format: _,
+            key,
+        } => {
+            let text = match key {
+                Some(key) => key.clone(),
+                None => read_key(path.as_deref())?,
             };
             let (address, added) = net.wallet_import(&text)?;
             Ok(Output::of(&Imported { address, added }))
@@ -240,7 +324,10 @@ fn wallet(cmd: &WalletCommand, net: &LocalDevnet) -> Result<Output> {
     }
 }
 
-fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<Output> {
+fn voucher<'a, N: ChainNode>(
+    cmd: &VoucherCommand,
+    open: &mut dyn FnMut() -> Result<Handle<'a, N>>,
+) -> Result<Output> {
     match cmd {
         VoucherCommand::Create {
             channel,
@@ -260,8 +347,8 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
             };
             let (channel, value) = (parse(channel)?, positive_amount(amount)?);
             let conditions = parse_conditions(conditions)?;
-            let net = open(dir, notes)?;
-            Ok(Output::of(&manager(&net).voucher_create_with(
+            let net = open()?;
+            Ok(Output::of(&manager(&*net).voucher_create_with(
                 &channel,
                 &value,
                 lane,
@@ -271,9 +358,9 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
         }
         VoucherCommand::Check { channel, voucher } => {
             let (channel, sv) = (parse(channel)?, decode_voucher(voucher)?);
-            let net = open(dir, notes)?;
+            let net = open()?;
             Ok(Output::of(&Checked(
-                manager(&net).voucher_check(&channel, &sv)?,
+                manager(&*net).voucher_check(&channel, &sv)?,
             )))
         }
         VoucherCommand::Add {
@@ -287,16 +374,16 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
                 .map(amount)
                 .transpose()?
                 .unwrap_or_default();
-            let net = open(dir, notes)?;
+            let net = open()?;
             Ok(Output::of(&Added(
-                manager(&net).voucher_add(&channel, &sv, &min_delta)?,
+                manager(&*net).voucher_add(&channel, &sv, &min_delta)?,
             )))
         }
         VoucherCommand::List { channel, export } => {
             let channel = parse(channel)?;
-            let net = open(dir, notes)?;
+            let net = open()?;
             Ok(Output::of(&Listing {
-                result: manager(&net).voucher_list(&channel)?,
+                result: manager(&*net).voucher_list(&channel)?,
                 export: *export,
             }))
         }
@@ -310,9 +397,9 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
                 .iter()
                 .map(|s| hex("secret", s))
                 .collect::<Result<Vec<_>>>()?;
-            let net = open(dir, notes)?;
+            let net = open()?;
             Ok(Output::of(&Listing {
-                result: manager(&net).best_spendable(&channel, &secrets)?,
+                result: manager(&*net).best_spendable(&channel, &secrets)?,
                 export: *export,
             }))
         }
@@ -327,16 +414,31 @@ fn voucher(cmd: &VoucherCommand, dir: &Path, notes: &mut Vec<String>) -> Result<
                 .map(|s| hex("secret", s))
                 .transpose()?
                 .unwrap_or_default();
-            let net = open(dir, notes)?;
+            let net = open()?;
             Ok(Output::of(
-                &manager(&net).voucher_submit(&channel, &sv, &secret)?,
+                &manager(&*net).voucher_submit(&channel, &sv, &secret)?,
             ))
         }
         VoucherCommand::Decode { voucher } => Ok(Output::of(&DecodedVoucher::decode(voucher)?)),
     }
 }
 
-fn manager(net: &LocalDevnet) -> PaychManager<'_, LocalDevnet> {
+/// A key to import, from a file or standard input.
+pub fn read_key(path: Option<&Path>) -> Result<String> {
+    match path {
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| Error::invalid(format!("cannot read {}: {e}", p.display()))),
+        None => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                Error::invalid(format!("cannot read the key from standard input: {e}"))
+            })?;
+            Ok(s)
+        }
+    }
+}
+
+fn manager<N: ChainNode>(net: &N) -> PaychManager<'_, N> {
     PaychManager::new(net)
 }
 
@@ -371,6 +473,11 @@ fn open(dir: &Path, notes: &mut Vec<String>) -> Result<LocalDevnet> {
         ));
     }
     Ok(net)
+}
+
+/// The bundle for a new genesis with no bundle asked for.
+pub fn default_bundle() -> Result<Bundle> {
+    bundle_choice(None, false)
 }
 
 /// The bundle for a new genesis: `--bundle`, else `$PAYCH_BUILTIN_BUNDLE`,
@@ -474,7 +581,7 @@ fn parse_merge(text: &str) -> Result<Merge> {
     })
 }
 
-fn default_address(net: &LocalDevnet) -> Result<Address> {
+fn default_address<N: ChainNode>(net: &N) -> Result<Address> {
     net.wallet_default()?
         .ok_or_else(|| Error::missing_key("the wallet has no default address"))
 }

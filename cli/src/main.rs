@@ -14,6 +14,7 @@ macro_rules! out {
 
 mod cli;
 mod commands;
+mod daemon;
 mod inspect;
 mod output;
 mod render;
@@ -39,7 +40,28 @@ fn execute(cli: &Cli) -> ExitCode {
     let mut notes = Vec::new();
     let result = match &cli.command {
         Command::Walkthrough { keep } => walkthrough::run(cli.json, *keep),
-        _ => commands::run(cli, &mut notes),
+        Command::Daemon(args) => {
+            return match daemon::run(cli, args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        Command::Auth(cmd) => {
+            return match daemon::auth(cli, cmd) {
+                Ok(line) => {
+                    out!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        _ => run_command(cli, &mut notes),
     };
     match result {
         Ok(output) => {
@@ -73,6 +95,19 @@ fn execute(cli: &Cli) -> ExitCode {
             }
             eprintln!("error: {e}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs a command on the repo directly, or through the daemon holding it
+/// (or the node `--api` names), with the same output either way.
+fn run_command(cli: &Cli, notes: &mut Vec<String>) -> commands::Result<output::Output> {
+    match daemon::place(cli)? {
+        daemon::Place::Repo(_held) => commands::run(cli, notes),
+        daemon::Place::Node(info) => {
+            let (output, remote_notes) = daemon::run_remote(cli, info)?;
+            notes.extend(remote_notes);
+            Ok(output)
         }
     }
 }

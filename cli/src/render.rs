@@ -202,7 +202,7 @@ impl Render for Status {
         if self.payee_in_wallet && self.unsubmitted.is_positive() {
             lines.push(match self.deadline {
                 Some(at) => format!(
-                    "At Risk: {} in vouchers not yet submitted; redeem by epoch {at} ({} epochs left)",
+                    "At Risk: {} in vouchers not yet submitted; redeem them before epoch {at} ({} epochs left)",
                     format_fil(&self.unsubmitted),
                     at - self.head - 1
                 ),

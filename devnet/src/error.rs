@@ -40,6 +40,29 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    pub const ALL: [ErrorKind; 15] = [
+        ErrorKind::InvalidInput,
+        ErrorKind::UnknownChannel,
+        ErrorKind::UnknownAddress,
+        ErrorKind::BadVoucher,
+        ErrorKind::WrongSigner,
+        ErrorKind::StaleNonce,
+        ErrorKind::InsufficientFunds,
+        ErrorKind::Settling,
+        ErrorKind::Collected,
+        ErrorKind::CollectTooEarly,
+        ErrorKind::MissingKey,
+        ErrorKind::Rejected,
+        ErrorKind::UnsubmittedVouchers,
+        ErrorKind::Repo,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind [`ErrorKind::name`] names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// A stable snake_case name, for `--json`.
     pub fn name(self) -> &'static str {
         match self {

@@ -49,8 +49,8 @@ pub(crate) fn unsubmitted_error(
 
 impl<N: ChainNode> PaychManager<'_, N> {
     /// One pass of the settler at the current head: for every tracked
-    /// channel that is settling (before `settling_at`) and whose payee key is
-    /// in this wallet, redeems the best spendable voucher of each lane whose
+    /// inbound channel (the payee's key in this wallet, the payer's not) that
+    /// is settling (before `settling_at`), redeems the best spendable voucher of each lane whose
     /// amount exceeds what the lane has redeemed on chain. Every attempt,
     /// successful or not, is recorded in the repository and returned.
     pub fn protect(&self) -> Result<Vec<SettlerAction>> {
@@ -59,7 +59,12 @@ impl<N: ChainNode> PaychManager<'_, N> {
             let head = chain.head_in(store)?;
             let mut settling = Vec::new();
             for record in store.channels()? {
-                if record.collected_epoch.is_some() || store.key(&record.to)?.is_none() {
+                // Only inbound channels: the payee's key is here and the
+                // payer's is not (with both, nobody is to be guarded against).
+                if record.collected_epoch.is_some()
+                    || store.key(&record.to)?.is_none()
+                    || store.key(&record.from)?.is_some()
+                {
                     continue;
                 }
                 let ch = self.channel(store, head, &record.robust)?;
