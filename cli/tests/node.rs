@@ -265,6 +265,36 @@ impl Parties {
 #[test]
 fn the_payee_node_redeems_its_vouchers_when_the_payer_settles() {
     let p = Parties::new("500ms");
+    // The full node serves Lotus's methods only; the lite node forwards
+    // them and answers the payment-channel and wallet ones itself.
+    let full_api = p.full.client("read");
+    match full_api.call("Devnet.Info", vec![]) {
+        Err(CallError::Rpc(e)) => assert_eq!(e.code, -32601),
+        other => panic!("no devnet namespace: {other:?}"),
+    }
+    let lite_api = p.lite.as_ref().unwrap().client("sign");
+    let id = lite_api
+        .call("StateLookupID", vec![json!(p.payee), json!([])])
+        .unwrap();
+    assert_eq!(
+        id,
+        full_api
+            .call("StateLookupID", vec![json!(p.payee), json!([])])
+            .unwrap()
+    );
+    assert_eq!(
+        lite_api.call("PaychList", vec![]).unwrap(),
+        json!([p.channel])
+    );
+    assert_eq!(
+        lite_api.call("WalletList", vec![]).unwrap(),
+        json!([p.payee])
+    );
+    let status = lite_api
+        .call("PaychStatus", vec![json!(p.channel)])
+        .unwrap();
+    assert_eq!(status, json!({"ControlAddr": p.payee, "Direction": 1}));
+
     let before = p.payee_status();
     assert_eq!(atto(&before["unsubmitted_amount"]), 4 * FIL);
     assert!(before["redeem_deadline"].is_null());
@@ -386,6 +416,15 @@ fn commands_go_through_the_daemon_that_holds_the_repo() {
     paych(&repo, &["devnet", "init"]);
     let embedded = paych(&repo, &["wallet", "list"]);
     let daemon = Daemon::full(&repo, "0");
+    // The daemon's files are the owner's alone.
+    for file in ["api", "token", "jwt-secret"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(repo.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
     // The same command, the same output, through the daemon.
     assert_eq!(paych(&repo, &["wallet", "list"]), embedded);
     let a = address(&paych_json(&repo, &["wallet", "default"]));
