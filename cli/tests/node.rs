@@ -314,7 +314,7 @@ fn the_payee_node_redeems_its_vouchers_when_the_payer_settles() {
     assert_eq!(atto(&status["to_send"]), 4 * FIL, "redeemed on chain");
     assert_eq!(atto(&status["unsubmitted_amount"]), 0);
     assert!(
-        p.lite.as_ref().unwrap().log().contains("settler: epoch"),
+        p.lite.as_ref().unwrap().log().contains("settler: at epoch"),
         "the lite node logs what it did"
     );
     // Lotus's funds view shows the same through the lite node's API.
