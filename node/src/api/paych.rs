@@ -15,7 +15,7 @@ use paych_actor::{ModVerifyParams, SignedVoucher};
 use paych_devnet::addr::show;
 use paych_devnet::{ErrorKind, Repo};
 use paych_manager::json::LotusAvailableFunds;
-use paych_manager::{Conditions, FundsAdded, PaychManager};
+use paych_manager::{Conditions, FundsAdded, PaychManager, Status};
 use serde_json::{Value, json};
 
 use super::{Node, bytes_param, method_error, require_no_proof};
@@ -106,29 +106,28 @@ pub fn register<N: Node>(api: &mut Api, node: &Arc<N>, v0: bool) {
     api.method("PaychStatus", Perm::Read, 1, move |p| {
         let ch: Address = p.get(0)?;
         let status = manager(&*n).status(&ch).map_err(method_error)?;
-        if status.created_epoch.is_none() {
+        let Some((control, direction)) = control(&status) else {
             return Err(RpcError::method("channel not tracked"));
-        }
-        // Direction: 1 inbound, 2 outbound; the control address is this
-        // side's.
-        let (control, direction) = match (status.payer_in_wallet, status.from, status.to) {
-            (true, Some(from), _) => (from, 2),
-            (false, _, Some(to)) if status.payee_in_wallet => (to, 1),
-            _ => return Err(RpcError::method("channel not tracked")),
         };
         Ok(json!({ "ControlAddr": control.to_lotus(), "Direction": direction }))
     });
+    // Settle and Collect are sent from the control address, as Lotus sends
+    // them (`ci.Control`): with both keys in the wallet, the payer's.
     let n = node.clone();
     api.method("PaychSettle", Perm::Sign, 1, move |p| {
         let ch: Address = p.get(0)?;
-        let settled = manager(&*n).settle(&ch, None).map_err(method_error)?;
+        let paych = manager(&*n);
+        let sender = control_of(&paych, &ch);
+        let settled = paych.settle(&ch, sender.as_ref()).map_err(method_error)?;
         Ok(settled.message.cid.to_lotus())
     });
     let n = node.clone();
     api.method("PaychCollect", Perm::Sign, 1, move |p| {
         let ch: Address = p.get(0)?;
-        let collected = manager(&*n)
-            .collect(&ch, None, false)
+        let paych = manager(&*n);
+        let sender = control_of(&paych, &ch);
+        let collected = paych
+            .collect(&ch, sender.as_ref(), false)
             .map_err(method_error)?;
         Ok(collected.message.cid.to_lotus())
     });
@@ -198,6 +197,25 @@ pub fn register<N: Node>(api: &mut Api, node: &Arc<N>, v0: bool) {
 
 fn manager<N: Node>(node: &N) -> PaychManager<'_, N> {
     PaychManager::new(node)
+}
+
+/// A tracked channel's control address and direction, as Lotus keeps them:
+/// the payer's (outbound, 2) when its key is in the wallet, else the payee's
+/// (inbound, 1).
+fn control(status: &Status) -> Option<(Address, u8)> {
+    status.created_epoch?;
+    match (status.payer_in_wallet, status.from, status.to) {
+        (true, Some(from), _) => Some((from, 2)),
+        (false, _, Some(to)) if status.payee_in_wallet => Some((to, 1)),
+        _ => None,
+    }
+}
+
+/// The control address of `ch`, if the channel is tracked here; `None`
+/// leaves the choice of sender to the manager.
+fn control_of<N: Node>(paych: &PaychManager<'_, N>, ch: &Address) -> Option<Address> {
+    let status = paych.status(ch).ok()?;
+    control(&status).map(|(address, _)| address)
 }
 
 /// `{"Voucher": ..., "Shortfall": ...}`.
