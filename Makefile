@@ -16,12 +16,13 @@ WORKSPACE := --locked --workspace
 TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),$(CURDIR)/target)
 BIN := $(TARGET_DIR)/debug
 
-.PHONY: help toolchain lint-tools fuzz-tools wasm bins test test-bundle-env lint check gas bundle differential demo bench vectors
+.PHONY: help toolchain lint-tools fuzz-tools wasm bins test test-bundle-env test-js lint check gas bundle differential demo bench vectors
 .PHONY: reliability reliability-ci reliability-tests fuzz fuzz-run fuzz-smoke reliability-summary
 
 help:
 	@echo "make wasm          build the actors for Wasm; prints the payment channel's .wasm path last"
-	@echo "make test          every test: actor unit tests, client, FVM conformance suite, bundle loading"
+	@echo "make test          every test: actor unit tests, client, FVM conformance suite, bundle loading, JS clients"
+	@echo "make test-js       real JavaScript Filecoin clients (clients/js, pinned) against a running paych daemon"
 	@echo "make check         fmt, clippy -D warnings (native and Wasm), then make test"
 	@echo "make gas           gas per step and Wasm size next to the built-in payment channel"
 	@echo "make bundle        write the devnet bundle as a CAR ($(BUNDLE_CAR))"
@@ -52,12 +53,25 @@ wasm: toolchain
 test: toolchain
 	$(CARGO) test --locked --workspace
 	$(MAKE) test-bundle-env
+	$(MAKE) test-js
 
 # The PAYCH_BUILTIN_BUNDLE path, with a CAR this project writes itself: the
 # conformance suite runs on the bundle's init/account and our payment channel.
 test-bundle-env: bins
 	$(BIN)/write-bundle $(BUNDLE_CAR)
 	PAYCH_BUILTIN_BUNDLE=$(BUNDLE_CAR) $(CARGO) test $(WORKSPACE) --test suite conformance::
+
+# Third-party JavaScript clients (shipyard, glif, iso-filecoin, pinned by
+# clients/js/package-lock.json) drive a `paych daemon` each test file starts
+# on a fresh temporary repo; plus the reference's captured requests replayed
+# verbatim. Bounded: every wait has a timeout, and so has the whole run.
+JS_DIR := $(CURDIR)/clients/js
+JS_TIMEOUT ?= 150
+
+test-js: toolchain
+	$(CARGO) build $(WORKSPACE) --bin paych
+	test -d $(JS_DIR)/node_modules || (cd $(JS_DIR) && npm ci --no-audit --no-fund)
+	cd $(JS_DIR) && PAYCH_BIN=$(BIN)/paych timeout -k 10 $(JS_TIMEOUT) node --test --test-timeout=60000 test/
 
 lint: lint-tools
 	$(CARGO) fmt --all -- --check
