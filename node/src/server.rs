@@ -37,6 +37,10 @@ use crate::rpc::{Api, method_key, require};
 /// go-jsonrpc's default request size limit.
 pub const DEFAULT_MAX_REQUEST: usize = 100 << 20;
 
+/// How much of a refused request's body is read so its connection can be
+/// reused (Go's HTTP server reads up to 256 KiB).
+const UNREAD_BODY_DRAIN: usize = 256 << 10;
+
 /// The values a channel method streams: the first one (`current`) on
 /// subscription, then every broadcast one.
 pub trait Feed: Send + Sync {
@@ -105,6 +109,10 @@ pub async fn run(
 
 async fn serve(State(endpoint): State<Endpoint>, request: Request) -> Response {
     let Some(perms) = permissions(&endpoint.shared.secret, &request) else {
+        // Read what the client sent (up to a bound, as Go's server does)
+        // before answering: a body left unread makes the connection close
+        // after the answer, and a client reusing it fails its next request.
+        let _ = axum::body::to_bytes(request.into_body(), UNREAD_BODY_DRAIN).await;
         return StatusCode::UNAUTHORIZED.into_response();
     };
     if is_upgrade(request.headers()) {
