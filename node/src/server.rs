@@ -44,10 +44,11 @@ const UNREAD_BODY_DRAIN: usize = 256 << 10;
 /// The values a channel method streams: the first one (`current`) on
 /// subscription, then every broadcast one.
 pub trait Feed: Send + Sync {
-    /// What a new subscriber gets first.
-    fn current(&self) -> Result<Value, RpcError>;
-    /// What arrives afterwards.
-    fn subscribe(&self) -> broadcast::Receiver<Value>;
+    /// What a new subscriber gets first, and a receiver of what arrives
+    /// afterwards, taken together: a value broadcast meanwhile is either
+    /// already in the first one or in the receiver, never in both or
+    /// neither.
+    fn subscribe(&self) -> Result<(Value, broadcast::Receiver<Value>), RpcError>;
 }
 
 /// What the server serves.
@@ -363,12 +364,8 @@ impl Connection {
             let _ = self.out.send(response(call.id, Err(error)));
             return;
         }
-        let feed = self.endpoint.shared.heads.clone();
-        // Subscribe before reading the current value, so nothing falls in
-        // between.
-        let mut updates = feed.subscribe();
-        let current = match feed.current() {
-            Ok(current) => current,
+        let (current, mut updates) = match self.endpoint.shared.heads.subscribe() {
+            Ok(subscribed) => subscribed,
             Err(error) => {
                 let _ = self.out.send(response(call.id, Err(error)));
                 return;
