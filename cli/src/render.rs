@@ -212,25 +212,8 @@ impl Render for Status {
                 ),
             });
         }
-        for a in &self.settler {
-            lines.push(match (&a.message, &a.failure) {
-                (Some(cid), _) => format!(
-                    "Settler: at epoch {} redeemed lane {} nonce {} ({}) before epoch {}, message {cid}",
-                    a.epoch,
-                    a.lane,
-                    a.nonce,
-                    format_fil(&a.amount),
-                    a.settling_at
-                ),
-                (None, failure) => format!(
-                    "Settler: at epoch {} could not redeem lane {} nonce {} ({}): {}",
-                    a.epoch,
-                    a.lane,
-                    a.nonce,
-                    format_fil(&a.amount),
-                    failure.as_deref().unwrap_or("unknown reason")
-                ),
-            });
+        for action in &self.settler {
+            lines.push(format!("Settler: {}", action.describe()));
         }
         lines.join("\n")
     }

@@ -73,6 +73,7 @@ impl Repo {
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env_remove("PAYCH_BUILTIN_BUNDLE")
+            .env_remove("FULLNODE_API_INFO")
             .arg("--repo")
             .arg(&self.path)
             .args(args);

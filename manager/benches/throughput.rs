@@ -6,6 +6,7 @@
 //! Run with `cargo bench -p paych-devnet` (or `make bench`). Set
 //! `PAYCH_BENCH_SCALE` (default 1) to multiply the iteration counts.
 
+use paych_devnet::WalletOps;
 use std::time::{Duration, Instant};
 
 use fvm_shared::econ::TokenAmount;

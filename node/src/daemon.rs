@@ -118,6 +118,9 @@ pub fn secret(dir: &Path) -> Result<Secret, String> {
         .map_err(|e| format!("cannot read the token secret: {e}"))
 }
 
+/// One step of a background loop.
+pub type Step = Box<dyn FnMut() + Send>;
+
 /// A node being served: what it serves and the work it does in the
 /// background, each loop run until the daemon stops.
 pub struct Served<N: Node> {
@@ -126,7 +129,7 @@ pub struct Served<N: Node> {
     /// Node-specific methods (a namespace of their own).
     pub extra: Api,
     /// Background loops: each is called again and again until stop.
-    pub loops: Vec<(&'static str, Box<dyn FnMut() + Send>)>,
+    pub loops: Vec<(&'static str, Step)>,
 }
 
 /// Serves `served` on `options.listen` for the repository `dir` (locked by

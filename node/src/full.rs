@@ -332,26 +332,8 @@ fn return_dec(record: &MessageRecord) -> Value {
 }
 
 pub(crate) fn log_actions(actions: &[SettlerAction]) {
-    for a in actions {
-        match (&a.message, &a.failure) {
-            (Some(cid), _) => eprintln!(
-                "settler: epoch {}: redeemed lane {} nonce {} ({} attoFIL) of settling channel {} before epoch {}: message {cid}",
-                a.epoch,
-                a.lane,
-                a.nonce,
-                a.amount.atto(),
-                show(&a.channel),
-                a.settling_at
-            ),
-            (None, failure) => eprintln!(
-                "settler: epoch {}: could not redeem lane {} nonce {} of channel {}: {}",
-                a.epoch,
-                a.lane,
-                a.nonce,
-                show(&a.channel),
-                failure.as_deref().unwrap_or("unknown reason")
-            ),
-        }
+    for action in actions {
+        eprintln!("settler: {}", action.describe());
     }
 }
 

@@ -269,6 +269,11 @@ impl ChainNode for LiteNode {
     }
 
     fn push(&self, tx: &mut dyn Store, spec: &MessageSpec) -> Result<MessageRecord> {
+        let callee = {
+            let tree = self.state(tx, &self.head_in(tx)?.state_root)?;
+            self.lookup(&tree, &spec.to)?
+                .and_then(|(_, actor)| self.builtin_type(&actor.code))
+        };
         let message = new_message(
             spec.from,
             spec.to,
@@ -290,22 +295,34 @@ impl ChainNode for LiteNode {
         let return_data = receipt.get::<Bytes>("Return").map_err(Error::internal)?.0;
         let gas_used = receipt.get::<u64>("GasUsed").map_err(Error::internal)?;
         let tipset_key = lookup["TipSet"].clone();
-        let after = Self::tipset_state(&self.remote("ChainGetTipSet", vec![tipset_key])?)?;
+        let tipset = self.remote("ChainGetTipSet", vec![tipset_key])?;
+        let after = Self::tipset_state(&tipset)?;
+        // What the sender paid, from the receipt and the base fee in force
+        // (a Lotus receipt carries only the gas used).
+        let base_fee =
+            TokenAmount::from_lotus(&tipset["Blocks"][0]["ParentBaseFee"]).unwrap_or_default();
+        let fees = fvm::gas::GasOutputs::compute(
+            gas_used,
+            signed.message.gas_limit,
+            &base_fee,
+            &signed.message.gas_fee_cap,
+            &signed.message.gas_premium,
+        );
         let record = MessageRecord {
             seq: 0,
             epoch: f.get("Height").map_err(Error::internal)?,
             cid,
             message: signed.message,
             signature: signed.signature,
-            callee: None,
+            callee,
             receipt: Receipt {
                 exit_code,
                 return_data,
                 gas_used,
-                base_fee_burn: TokenAmount::default(),
-                over_estimation_burn: TokenAmount::default(),
-                miner_tip: TokenAmount::default(),
-                refund: TokenAmount::default(),
+                base_fee_burn: fees.base_fee_burn,
+                over_estimation_burn: fees.over_estimation_burn,
+                miner_tip: fees.miner_tip,
+                refund: fees.refund,
                 failure: None,
             },
             state_root: after.state_root,

@@ -87,6 +87,30 @@ pub struct SettlerAction {
     pub failure: Option<String>,
 }
 
+impl SettlerAction {
+    /// One line on what the settler did, for logs and `status`.
+    pub fn describe(&self) -> String {
+        let what = format!(
+            "lane {} nonce {} ({}) of channel {}",
+            self.lane,
+            self.nonce,
+            paych_client::amount::format_fil(&self.amount),
+            crate::addr::show(&self.channel)
+        );
+        match (&self.message, &self.failure) {
+            (Some(cid), _) => format!(
+                "at epoch {} redeemed {what} before epoch {}: message {cid}",
+                self.epoch, self.settling_at
+            ),
+            (None, failure) => format!(
+                "at epoch {} could not redeem {what}: {}",
+                self.epoch,
+                failure.as_deref().unwrap_or("unknown reason")
+            ),
+        }
+    }
+}
+
 /// A payment channel this repository tracks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelRecord {
