@@ -30,7 +30,7 @@ help:
 	@echo "make differential  ours vs a real bundle's payment channel (needs PAYCH_BUILTIN_BUNDLE)"
 	@echo "make vectors       test vectors (public schema) of every scenario to $(VECTORS_DIR), then replays them"
 	@echo "make demo          paych walkthrough: the whole payment channel story on a fresh temporary devnet"
-	@echo "make bench         vouchers created/checked per second, raw secp256k1 rates, messages applied per second"
+	@echo "make bench         vouchers created/checked per second, raw secp256k1 rates, messages applied per second; the node API's rates (1 and 8 clients) next to in-process"
 	@echo "make reliability   large property/FVM runs, malformed inputs, every fuzz target $(FUZZ_SECONDS)s; one summary"
 	@echo "make reliability-ci  the bounded version CI runs (fixed seeds, $(FUZZ_SMOKE_SECONDS)s fuzz smoke per target)"
 	@echo "make fuzz          every fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)); installs cargo-fuzz if missing"
@@ -175,3 +175,4 @@ demo: bins
 
 bench: toolchain
 	$(CARGO) bench --locked -p paych-manager --bench throughput
+	$(CARGO) bench --locked -p paych-node --bench api

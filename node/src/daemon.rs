@@ -142,6 +142,83 @@ pub fn serve<N: Node>(
     options: &ServeOptions,
     started: impl FnOnce(&ApiInfo),
 ) -> Result<(), String> {
+    serve_until(dir, served, options, started, shutdown_signal())
+}
+
+/// A node served on a thread of its own (tests, benchmarks), as
+/// [`serve`] serves it, until [`Background::stop`] or drop.
+pub struct Background {
+    /// The node's URL and an admin token.
+    pub info: ApiInfo,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Result<(), String>>>,
+}
+
+impl Background {
+    /// Stops serving and waits for the server and its loops to end.
+    pub fn stop(mut self) -> Result<(), String> {
+        self.shut_down()
+    }
+
+    fn shut_down(&mut self) -> Result<(), String> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Err(_)) => Err("the node's thread panicked".into()),
+            Some(Ok(result)) => result,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.shut_down();
+    }
+}
+
+/// Starts serving `served` for `dir` on a background thread; returns once
+/// the node listens (`options.listen` may have port 0).
+pub fn spawn<N: Node>(
+    dir: &Path,
+    served: Served<N>,
+    options: &ServeOptions,
+) -> Result<Background, String> {
+    let (started, listening) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (dir, options) = (dir.to_path_buf(), options.clone());
+    let thread = std::thread::Builder::new()
+        .name("node".into())
+        .spawn(move || {
+            let started = move |info: &ApiInfo| {
+                let _ = started.send(info.clone());
+            };
+            serve_until(&dir, served, &options, started, async move {
+                let _ = stopped.await;
+            })
+        })
+        .map_err(|e| format!("cannot start the node's thread: {e}"))?;
+    match listening.recv() {
+        Ok(info) => Ok(Background {
+            info,
+            stop: Some(stop),
+            thread: Some(thread),
+        }),
+        Err(_) => match thread.join() {
+            Ok(Err(e)) => Err(e),
+            _ => Err("the node stopped before it listened".into()),
+        },
+    }
+}
+
+fn serve_until<N: Node>(
+    dir: &Path,
+    served: Served<N>,
+    options: &ServeOptions,
+    started: impl FnOnce(&ApiInfo),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     let secret = secret(dir)?;
     let (v1, v0) = api::build(served.node.clone(), secret.clone(), &served.extra);
     let service = Service {
@@ -185,7 +262,7 @@ pub fn serve<N: Node>(
         token: Some(secret.token(&Perm::ALL)),
         url,
     });
-    let result = runtime.block_on(server::run(listener, service, shutdown_signal()));
+    let result = runtime.block_on(server::run(listener, service, shutdown));
     stop.store(true, Ordering::Relaxed);
     for worker in workers {
         let _ = worker.join();

@@ -59,16 +59,16 @@ pub struct Heads {
 }
 
 impl Feed for Heads {
-    fn current(&self) -> std::result::Result<Value, RpcError> {
+    fn subscribe(&self) -> std::result::Result<(Value, broadcast::Receiver<Value>), RpcError> {
+        // Under the lock `observe` moves the head and broadcasts under.
         let latest = self.latest.lock().expect("heads lock");
         match latest.as_ref() {
-            Some(block) => Ok(chain_json::head_change("current", block)),
+            Some(block) => Ok((
+                chain_json::head_change("current", block),
+                self.feed.subscribe(),
+            )),
             None => Err(RpcError::method("the node has not observed its head yet")),
         }
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<Value> {
-        self.feed.subscribe()
     }
 }
 
@@ -105,7 +105,10 @@ impl FullNode {
         let Some(newest) = newest else {
             return Ok(());
         };
-        let applied = {
+        {
+            // The head moves and its blocks are broadcast under one lock:
+            // two observers never interleave their blocks, and a new
+            // subscriber gets each block either as `current` or as `apply`.
             let mut latest = self.heads.latest.lock().expect("heads lock");
             let from = latest.as_ref().map(|b| b.header.height).unwrap_or(-1);
             if newest.header.height <= from {
@@ -118,14 +121,13 @@ impl FullNode {
                 }
             }
             *latest = Some(newest);
-            applied
-        };
-        for block in &applied {
-            // Nobody listening is fine.
-            let _ = self
-                .heads
-                .feed
-                .send(chain_json::head_change("apply", block));
+            for block in &applied {
+                // Nobody listening is fine.
+                let _ = self
+                    .heads
+                    .feed
+                    .send(chain_json::head_change("apply", block));
+            }
         }
         self.heads.changed.notify_all();
         self.protect();

@@ -99,17 +99,17 @@ pub struct LiteHeads {
 }
 
 impl Feed for LiteHeads {
-    fn current(&self) -> std::result::Result<Value, RpcError> {
+    fn subscribe(&self) -> std::result::Result<(Value, broadcast::Receiver<Value>), RpcError> {
+        // Under the lock `observe` moves the head and broadcasts under.
         match self.latest.lock().expect("heads lock").as_ref() {
-            Some(tipset) => Ok(json!([{ "Type": "current", "Val": tipset }])),
+            Some(tipset) => Ok((
+                json!([{ "Type": "current", "Val": tipset }]),
+                self.feed.subscribe(),
+            )),
             None => Err(RpcError::method(
                 "the lite node has not seen its full node's head yet",
             )),
         }
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<Value> {
-        self.feed.subscribe()
     }
 }
 
@@ -192,14 +192,16 @@ impl LiteNode {
             let changed = latest.as_ref().map(|t| &t["Cids"]) != Some(&tipset["Cids"]);
             if changed {
                 *latest = Some(tipset.clone());
+                // Broadcast under the lock a new subscriber reads `current`
+                // under: it gets this head once, one way or the other.
+                let _ = self
+                    .heads
+                    .feed
+                    .send(json!([{ "Type": "apply", "Val": tipset }]));
             }
             changed
         };
         if changed {
-            let _ = self
-                .heads
-                .feed
-                .send(json!([{ "Type": "apply", "Val": tipset }]));
             let _pass = self.settler.lock().expect("settler lock");
             match PaychManager::new(self).protect() {
                 Ok(actions) => crate::full::log_actions(&actions),

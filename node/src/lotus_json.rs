@@ -183,7 +183,7 @@ macro_rules! lotus_number {
     ($($t:ty),*) => {$(
         impl FromLotus for $t {
             fn from_lotus(v: &Value) -> Result<Self, DecodeError> {
-                serde_json::from_value(v.clone()).map_err(|e| format!("expected a number: {e}"))
+                serde_json::from_value(v.clone()).map_err(|e| e.to_string())
             }
         }
     )*};

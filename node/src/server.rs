@@ -37,13 +37,18 @@ use crate::rpc::{Api, method_key, require};
 /// go-jsonrpc's default request size limit.
 pub const DEFAULT_MAX_REQUEST: usize = 100 << 20;
 
+/// How much of a refused request's body is read so its connection can be
+/// reused (Go's HTTP server reads up to 256 KiB).
+const UNREAD_BODY_DRAIN: usize = 256 << 10;
+
 /// The values a channel method streams: the first one (`current`) on
 /// subscription, then every broadcast one.
 pub trait Feed: Send + Sync {
-    /// What a new subscriber gets first.
-    fn current(&self) -> Result<Value, RpcError>;
-    /// What arrives afterwards.
-    fn subscribe(&self) -> broadcast::Receiver<Value>;
+    /// What a new subscriber gets first, and a receiver of what arrives
+    /// afterwards, taken together: a value broadcast meanwhile is either
+    /// already in the first one or in the receiver, never in both or
+    /// neither.
+    fn subscribe(&self) -> Result<(Value, broadcast::Receiver<Value>), RpcError>;
 }
 
 /// What the server serves.
@@ -105,6 +110,10 @@ pub async fn run(
 
 async fn serve(State(endpoint): State<Endpoint>, request: Request) -> Response {
     let Some(perms) = permissions(&endpoint.shared.secret, &request) else {
+        // Read what the client sent (up to a bound, as Go's server does)
+        // before answering: a body left unread makes the connection close
+        // after the answer, and a client reusing it fails its next request.
+        let _ = axum::body::to_bytes(request.into_body(), UNREAD_BODY_DRAIN).await;
         return StatusCode::UNAUTHORIZED.into_response();
     };
     if is_upgrade(request.headers()) {
@@ -355,12 +364,8 @@ impl Connection {
             let _ = self.out.send(response(call.id, Err(error)));
             return;
         }
-        let feed = self.endpoint.shared.heads.clone();
-        // Subscribe before reading the current value, so nothing falls in
-        // between.
-        let mut updates = feed.subscribe();
-        let current = match feed.current() {
-            Ok(current) => current,
+        let (current, mut updates) = match self.endpoint.shared.heads.subscribe() {
+            Ok(subscribed) => subscribed,
             Err(error) => {
                 let _ = self.out.send(response(call.id, Err(error)));
                 return;
