@@ -32,7 +32,7 @@ use tokio::sync::broadcast;
 use crate::api::{Node, method_error};
 use crate::chain_json;
 use crate::jsonrpc::{ACTOR_NOT_FOUND, RpcError};
-use crate::lotus_json::{Bytes, FromLotus, ToLotus};
+use crate::lotus_json::{Bytes, ToLotus};
 use crate::rpc::{Params, RpcResult};
 use crate::server::Feed;
 
@@ -562,10 +562,11 @@ impl Node for FullNode {
                 Ok(json!(nonce))
             }
             "GasEstimateMessageGas" => {
+                // The send spec (a fee limit) changes nothing here: the
+                // devnet's fee cap is its constant base fee. The estimate runs
+                // on the head, whatever tipset is named.
                 let mut message: Message = p.get(0)?;
-                let _: Option<Value> = p.opt::<Value>(1).ok().flatten();
-                let key: Vec<Cid> = p.opt(2)?.unwrap_or_default();
-                let _ = key;
+                let _tipset: Option<Vec<Cid>> = p.opt(2)?;
                 let base_fee = self.net.info().config.base_fee.clone();
                 if message.gas_fee_cap.is_zero() {
                     message.gas_fee_cap = base_fee.max(message.gas_premium.clone());
@@ -596,12 +597,6 @@ impl Node for FullNode {
                 format!("method 'Filecoin.{other}' not found"),
             )),
         }
-    }
-}
-
-impl FromLotus for Value {
-    fn from_lotus(v: &Value) -> std::result::Result<Self, String> {
-        Ok(v.clone())
     }
 }
 

@@ -347,6 +347,13 @@ impl ToLotus for SignedVoucher {
     }
 }
 
+/// Any JSON, as is (a parameter passed through).
+impl FromLotus for Value {
+    fn from_lotus(v: &Value) -> Result<Self, DecodeError> {
+        Ok(v.clone())
+    }
+}
+
 impl ToLotus for u64 {
     fn to_lotus(&self) -> Value {
         json!(self)
