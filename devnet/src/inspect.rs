@@ -461,29 +461,13 @@ pub struct ChannelJson<'a>(pub &'a PaychState);
 impl Serialize for ChannelJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let c = self.0;
-        #[derive(Serialize)]
-        struct Lane<'a> {
-            lane: u64,
-            #[serde(serialize_with = "json::atto")]
-            redeemed: &'a TokenAmount,
-            nonce: u64,
-        }
-        let lanes: Vec<Lane> = c
-            .lanes
-            .iter()
-            .map(|(lane, l)| Lane {
-                lane: *lane,
-                redeemed: &l.redeemed,
-                nonce: l.nonce,
-            })
-            .collect();
         let mut out = s.serialize_struct("Channel", 6)?;
         out.serialize_field("from", &show(&c.state.from))?;
         out.serialize_field("to", &show(&c.state.to))?;
         out.serialize_field("to_send", &json::Atto(&c.state.to_send))?;
         out.serialize_field("settling_at", &c.state.settling_at)?;
         out.serialize_field("min_settle_height", &c.state.min_settle_height)?;
-        out.serialize_field("lanes", &lanes)?;
+        out.serialize_field("lanes", &json::Lanes(&c.lanes))?;
         out.end()
     }
 }

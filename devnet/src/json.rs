@@ -90,3 +90,23 @@ impl Serialize for MessageRecord {
         out.end()
     }
 }
+
+/// A payment channel's lanes, each `{lane, redeemed, nonce}` (attoFIL as a
+/// string), in lane order.
+pub struct Lanes<'a>(pub &'a [(u64, paych_actor::LaneState)]);
+
+impl Serialize for Lanes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Lane<'a> {
+            lane: u64,
+            redeemed: Atto<'a>,
+            nonce: u64,
+        }
+        s.collect_seq(self.0.iter().map(|(lane, state)| Lane {
+            lane: *lane,
+            redeemed: Atto(&state.redeemed),
+            nonce: state.nonce,
+        }))
+    }
+}

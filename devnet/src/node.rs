@@ -214,8 +214,8 @@ impl<R: Repo> Devnet<R> {
             spec.params.clone(),
             spec.value.clone(),
         );
-        message.gas_limit = self.estimate_gas(tx, &message, signature_type(&key))?;
-        message.gas_fee_cap = self.info.config.base_fee.clone();
+        message.gas_limit = 0;
+        self.fill_gas(tx, &mut message, signature_type(&key))?;
         Ok(SignedMessage::sign(message, &key))
     }
 
@@ -228,6 +228,29 @@ impl<R: Repo> Devnet<R> {
             return Ok(0);
         };
         Ok(actor.sequence + crate::pool::pending_from(&store.pool()?, &tree, id)?)
+    }
+
+    /// Lotus's `GasEstimateMessageGas`: a zero fee cap becomes the base fee
+    /// (or the premium, if that is higher), a zero gas limit the estimate
+    /// for a sender signing with `sig_type`.
+    pub fn fill_gas(
+        &self,
+        store: &dyn Store,
+        message: &mut fvm_shared::message::Message,
+        sig_type: SignatureType,
+    ) -> Result<()> {
+        if message.gas_fee_cap.is_zero() {
+            message.gas_fee_cap = self
+                .info
+                .config
+                .base_fee
+                .clone()
+                .max(message.gas_premium.clone());
+        }
+        if message.gas_limit == 0 {
+            message.gas_limit = self.estimate_gas(store, message, sig_type)?;
+        }
+        Ok(())
     }
 
     /// Lotus's gas estimate: the gas a dry run of the message uses (at the
@@ -310,17 +333,7 @@ impl<R: Repo> Devnet<R> {
             ))
         })?;
         message.sequence = self.next_nonce(tx, &message.from)?;
-        if message.gas_fee_cap.is_zero() {
-            message.gas_fee_cap = self
-                .info
-                .config
-                .base_fee
-                .clone()
-                .max(message.gas_premium.clone());
-        }
-        if message.gas_limit == 0 {
-            message.gas_limit = self.estimate_gas(tx, &message, signature_type(&key))?;
-        }
+        self.fill_gas(tx, &mut message, signature_type(&key))?;
         let signed = SignedMessage::sign(message, &key);
         self.pool_push(tx, &signed)?;
         Ok(signed)

@@ -374,22 +374,6 @@ impl Serialize for Inspected {
             out.serialize_field("collected_epoch", &self.collected_epoch)?;
             return out.end();
         };
-        #[derive(Serialize)]
-        struct Lane<'a> {
-            lane: u64,
-            #[serde(serialize_with = "json::atto")]
-            redeemed: &'a fvm_shared::econ::TokenAmount,
-            nonce: u64,
-        }
-        let lanes: Vec<Lane> = c
-            .lanes
-            .iter()
-            .map(|(lane, l)| Lane {
-                lane: *lane,
-                redeemed: &l.redeemed,
-                nonce: l.nonce,
-            })
-            .collect();
         let settling_at = c.state.settling_at;
         let epochs_left = (settling_at != 0).then(|| (settling_at - self.head).max(0));
         let mut out = s.serialize_struct("Inspected", 15)?;
@@ -406,7 +390,7 @@ impl Serialize for Inspected {
         out.serialize_field("settling_at", &settling_at)?;
         out.serialize_field("epochs_left", &epochs_left)?;
         out.serialize_field("min_settle_height", &c.state.min_settle_height)?;
-        out.serialize_field("lanes", &lanes)?;
+        out.serialize_field("lanes", &json::Lanes(&c.lanes))?;
         out.end()
     }
 }

@@ -10,12 +10,11 @@ use actor_interfaces::BuiltinType;
 use actor_interfaces::builtin::INIT_ACTOR_ID;
 use actor_interfaces::init::{EXEC_METHOD, ExecReturn};
 use cid::Cid;
-use fvm::state_tree::ActorState;
 use fvm_ipld_encoding::RawBytes;
+use fvm_shared::MethodNum;
 use fvm_shared::address::{Address, Protocol};
 use fvm_shared::clock::ChainEpoch;
 use fvm_shared::message::Message;
-use fvm_shared::{ActorID, MethodNum};
 use paych_bundle::Manifest;
 use paych_chain::state::PaychState;
 use paych_chain::{Head, Receipt, SignedMessage};
@@ -249,7 +248,7 @@ impl FullNode {
         &self,
         p: &Params,
         i: usize,
-        f: impl FnOnce(&dyn Store, &StateView<'_>) -> Result<T>,
+        f: impl FnOnce(&StateView<'_>) -> Result<T>,
     ) -> std::result::Result<T, RpcError> {
         let key: Vec<Cid> = p.opt(i)?.unwrap_or_default();
         self.net
@@ -257,17 +256,9 @@ impl FullNode {
             .read(|store| {
                 let head = self.head_at(store, &key)?;
                 let tree = self.net.state(store, &head.state_root)?;
-                f(store, &tree)
+                f(&tree)
             })
             .map_err(method_error)
-    }
-
-    fn lookup_actor(
-        &self,
-        tree: &StateView<'_>,
-        addr: &Address,
-    ) -> Result<Option<(ActorID, ActorState)>> {
-        self.net.lookup(tree, addr)
     }
 
     fn state_call(&self, message: Message, key: Vec<Cid>) -> RpcResult {
@@ -435,7 +426,7 @@ impl Node for FullNode {
             }
             "StateGetActor" => {
                 let addr: Address = p.get(0)?;
-                let actor = self.with_state(&p, 1, |_, tree| self.lookup_actor(tree, &addr))?;
+                let actor = self.with_state(&p, 1, |tree| self.lookup(tree, &addr))?;
                 match actor {
                     Some((_, actor)) => Ok(chain_json::actor(&actor)),
                     None => Err(RpcError::method(format!(
@@ -446,8 +437,8 @@ impl Node for FullNode {
             }
             "StateReadState" => {
                 let addr: Address = p.get(0)?;
-                self.with_state(&p, 1, |_, tree| {
-                    let Some((id, actor)) = self.lookup_actor(tree, &addr)? else {
+                self.with_state(&p, 1, |tree| {
+                    let Some((id, actor)) = self.lookup(tree, &addr)? else {
                         return Err(Error::unknown_address(format!(
                             "actor not found: {}",
                             show(&addr)
@@ -478,7 +469,7 @@ impl Node for FullNode {
             }
             "StateLookupID" => {
                 let addr: Address = p.get(0)?;
-                let found = self.with_state(&p, 1, |_, tree| self.lookup_actor(tree, &addr))?;
+                let found = self.with_state(&p, 1, |tree| self.lookup(tree, &addr))?;
                 match found {
                     Some((id, _)) => Ok(Address::new_id(id).to_lotus()),
                     None => Err(RpcError::new(ACTOR_NOT_FOUND, "actor not found")),
@@ -489,8 +480,8 @@ impl Node for FullNode {
                 if matches!(addr.protocol(), Protocol::Secp256k1 | Protocol::BLS) {
                     return Ok(addr.to_lotus());
                 }
-                let key = self.with_state(&p, 1, |_, tree| {
-                    let Some((id, _)) = self.lookup_actor(tree, &addr)? else {
+                let key = self.with_state(&p, 1, |tree| {
+                    let Some((id, _)) = self.lookup(tree, &addr)? else {
                         return Err(Error::unknown_address(format!(
                             "actor not found: {}",
                             show(&addr)
@@ -567,21 +558,14 @@ impl Node for FullNode {
                 // on the head, whatever tipset is named.
                 let mut message: Message = p.get(0)?;
                 let _tipset: Option<Vec<Cid>> = p.opt(2)?;
-                let base_fee = self.net.info().config.base_fee.clone();
-                if message.gas_fee_cap.is_zero() {
-                    message.gas_fee_cap = base_fee.max(message.gas_premium.clone());
-                }
-                if message.gas_limit == 0 {
-                    let sig_type = match message.from.protocol() {
-                        Protocol::BLS => fvm_shared::crypto::signature::SignatureType::BLS,
-                        _ => fvm_shared::crypto::signature::SignatureType::Secp256k1,
-                    };
-                    message.gas_limit = self
-                        .net
-                        .repo()
-                        .read(|s| self.net.estimate_gas(s, &message, sig_type))
-                        .map_err(method_error)?;
-                }
+                let sig_type = match message.from.protocol() {
+                    Protocol::BLS => fvm_shared::crypto::signature::SignatureType::BLS,
+                    _ => fvm_shared::crypto::signature::SignatureType::Secp256k1,
+                };
+                self.net
+                    .repo()
+                    .read(|s| self.net.fill_gas(s, &mut message, sig_type))
+                    .map_err(method_error)?;
                 Ok(message.to_lotus())
             }
             "WalletBalance" => {

@@ -103,7 +103,7 @@ pub fn method_error(e: Error) -> RpcError {
 /// node's own) added to each.
 pub fn build<N: Node>(node: Arc<N>, secret: Secret, extra: &Api) -> (Api, Api) {
     let mut v1 = Api::new();
-    common(&mut v1, &node, &secret, API_V1);
+    common(&mut v1, &secret, API_V1);
     paych::register(&mut v1, &node, false);
     wallet::register(&mut v1, &node);
     for m in CHAIN_METHODS {
@@ -114,7 +114,7 @@ pub fn build<N: Node>(node: Arc<N>, secret: Secret, extra: &Api) -> (Api, Api) {
     v1.channel("ChainNotify", Perm::Read);
 
     let mut v0 = Api::new();
-    common(&mut v0, &node, &secret, API_V0);
+    common(&mut v0, &secret, API_V0);
     paych::register(&mut v0, &node, true);
     wallet::register(&mut v0, &node);
     for m in CHAIN_METHODS {
@@ -153,7 +153,7 @@ fn v0_to_v1(name: &str, params: Params) -> Params {
     Params::new(format!("Filecoin.{name}"), values)
 }
 
-fn common<N: Node>(api: &mut Api, _node: &Arc<N>, secret: &Secret, version: u64) {
+fn common(api: &mut Api, secret: &Secret, version: u64) {
     api.method("Version", Perm::Read, 0, move |_| {
         Ok(json!({
             "Version": NODE_VERSION,
