@@ -53,7 +53,8 @@ pub struct CheckedVoucher {
     pub settling_at: Option<ChainEpoch>,
     /// Whether it can be redeemed now, or what it still waits for.
     pub spendable: Spendable,
-    /// For `add`: whether it was stored now (false for a duplicate).
+    /// Set by `add`: the voucher is in the store (stored now, or already
+    /// there, in which case `delta` is zero).
     pub added: bool,
 }
 

@@ -167,13 +167,8 @@ pub fn register<N: Node>(api: &mut Api, node: &Arc<N>, v0: bool) {
         let checked = manager(&*n)
             .voucher_add(&ch, &sv, &min_delta)
             .map_err(method_error)?;
-        // Re-adding a stored voucher adds nothing.
-        let delta = if checked.added {
-            checked.delta
-        } else {
-            TokenAmount::default()
-        };
-        Ok(delta.to_lotus())
+        // The manager reports a re-added voucher's delta as zero, as Lotus.
+        Ok(checked.delta.to_lotus())
     });
     let n = node.clone();
     api.method("PaychVoucherList", Perm::Write, 1, move |p| {
